@@ -1,0 +1,3 @@
+from elanus.cli import main
+
+raise SystemExit(main())

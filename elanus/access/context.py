@@ -1,0 +1,110 @@
+"""What every proxy handler shares: peers, the collection cache, timestamps.
+
+The proxy is stateless: the cache only saves round trips to the root
+coordinator. It is dropped on every DDL this proxy forwards and, in cluster
+mode, when the meta store reports a change under ``root-coord/`` (another proxy's
+DDL), so a stale entry lives at most one watch delay.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from pymilvus.grpc_gen import common_pb2
+
+from elanus.cluster.registry import Registry
+from elanus.cluster.types import DEFAULT_DB, CollectionInfo, ConsistencyLevel, IndexInfo
+from elanus.core import errors
+from elanus.core.tso import LOGICAL_BITS
+from elanus.storage.meta.base import MetaStore
+
+BOUNDED_STALENESS_MS = 5000  # Milvus common.gracefulTime
+
+
+def kv_dict(pairs: Any) -> dict[str, str]:
+    """``repeated KeyValuePair`` → dict."""
+    return {kv.key: kv.value for kv in pairs}
+
+
+def db_of(request: Any) -> str:
+    return getattr(request, "db_name", "") or DEFAULT_DB
+
+
+class ProxyContext:
+    """Shared state of one proxy: registry of peers and a schema cache."""
+
+    def __init__(self, registry: Registry, meta: MetaStore | None = None) -> None:
+        self.registry = registry
+        self._lock = threading.Lock()
+        self._collections: dict[tuple[str, str], CollectionInfo] = {}
+        self._indexes: dict[int, list[IndexInfo]] = {}
+        if meta is not None:
+            meta.watch_prefix("root-coord/", lambda _event: self.invalidate())
+            meta.watch_prefix("field-index/", lambda _event: self.invalidate_indexes())
+
+    # --- cache
+    def collection(self, db: str, name: str) -> CollectionInfo:
+        key = (db or DEFAULT_DB, name)
+        info = self._collections.get(key)
+        if info is None:
+            if not name:
+                raise errors.invalid_parameter("collection name should not be empty")
+            info = self.registry.root().describe_collection(key[0], name)
+            with self._lock:
+                self._collections[key] = info
+        return info
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._collections.clear()
+            self._indexes.clear()
+
+    def invalidate_indexes(self) -> None:
+        with self._lock:
+            self._indexes.clear()
+
+    def indexes(self, collection_id: int) -> list[IndexInfo]:
+        found = self._indexes.get(collection_id)
+        if found is None:
+            found = self.registry.data_coord().describe_indexes(collection_id)
+            with self._lock:
+                self._indexes[collection_id] = found
+        return found
+
+    # --- time
+    def now(self) -> int:
+        return self.registry.root().alloc_timestamp()
+
+    def guarantee_ts(self, info: CollectionInfo, level: int, use_default: bool, client_ts: int) -> int:
+        """The timestamp a read must observe, by consistency level (Milvus semantics).
+
+        Strong reads wait for the highest timestamp issued on the collection's channels
+        (everything acknowledged before the read), not for a fresh TSO value, so they
+        need not wait for the next time tick.
+        """
+        lvl = ConsistencyLevel(info.consistency_level if use_default else level)
+        if lvl == ConsistencyLevel.STRONG:
+            return max(self.registry.data_node_for(ch).last_ts(ch) for ch in info.channels)
+        if lvl == ConsistencyLevel.BOUNDED:
+            return max(self.now() - (BOUNDED_STALENESS_MS << LOGICAL_BITS), 1)
+        if lvl == ConsistencyLevel.SESSION:
+            return max(client_ts, 1)
+        return 1
+
+
+def partition_ids(info: CollectionInfo, names: Any) -> tuple[int, ...]:
+    """Resolve partition names; empty → all partitions. Raises partition-not-found (200)."""
+    if not names:
+        return ()
+    ids = []
+    for name in names:
+        part = info.partition(name)
+        if part is None:
+            raise errors.partition_not_found(name)
+        ids.append(part.id)
+    return tuple(ids)
+
+
+def consistency_name(level: int) -> str:
+    return common_pb2.ConsistencyLevel.Name(level)

@@ -1,0 +1,245 @@
+"""Search and Query RPCs: validate, scatter to shard delegators, reduce (the MPP reduce).
+
+The nq=1 path is kept short on purpose: one cached collection lookup, one
+placeholder decode with ``np.frombuffer``, one call per shard, and a reduce that
+is a no-op for a single shard.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+from pymilvus.grpc_gen import common_pb2, milvus_pb2, schema_pb2
+
+from elanus.access import fielddata
+from elanus.access.context import ProxyContext, db_of, kv_dict, partition_ids
+from elanus.access.status import OK
+from elanus.access.templates import template_values
+from elanus.cluster.types import CollectionInfo, QueryRequest, QueryResult, SearchHits, SearchRequest
+from elanus.core import batch, errors
+from elanus.core.expr import validate
+from elanus.core.reduce import merge_hits
+from elanus.core.schema import DYNAMIC_FIELD_NAME, CollectionSchema, DataType
+
+TOPK_LIMIT = 16384
+MAX_RESULT_WINDOW = 16384
+_PLACEHOLDER_FLOAT = common_pb2.PlaceholderType.FloatVector
+
+
+def _int_param(params: dict[str, str], key: str, default: int) -> int:
+    raw = params.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise errors.invalid_parameter(f"{key} [{raw}] is invalid") from exc
+
+
+def resolve_output_fields(schema: CollectionSchema, requested: Any,
+                          allow_vectors: bool = True) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(field names to fetch, dynamic keys asked for). ``*`` means every field."""
+    names: list[str] = []
+    dynamic_keys: list[str] = []
+    dyn = schema.dynamic_field
+    for raw in requested:
+        name = raw.strip()
+        if name == "*":
+            names.extend(f.name for f in schema.fields if f.name not in names and not f.is_dynamic)
+            if dyn is not None and dyn.name not in names:
+                names.append(dyn.name)
+            continue
+        f = schema.get(name)
+        if f is not None:
+            if f.name not in names:
+                names.append(f.name)
+        elif dyn is not None and name != "count(*)":
+            dynamic_keys.append(name)
+            if dyn.name not in names:
+                names.append(dyn.name)
+        else:
+            raise errors.invalid_parameter(f"field {name} not exist")
+    return tuple(names), tuple(dynamic_keys)
+
+
+def _require_loaded(ctx: ProxyContext, info: CollectionInfo, parts: tuple[int, ...]) -> None:
+    loaded = ctx.registry.query_coord().loaded_partitions(info.id)
+    if loaded is None:
+        raise errors.collection_not_loaded(info.name)
+    for pid in parts:
+        if pid not in loaded:
+            name = next((p.name for p in info.partitions if p.id == pid), str(pid))
+            raise errors.MilvusError(errors.PARTITION_NOT_LOADED,
+                                     errors.compose(errors.PARTITION_NOT_LOADED, fields={"partition": name}))
+
+
+def run_query(ctx: ProxyContext, info: CollectionInfo, expr: str, params: dict[str, Any],
+              fields: tuple[str, ...], limit: int, offset: int, parts: tuple[int, ...],
+              guarantee_ts: int, count_only: bool = False, require_loaded: bool = True) -> QueryResult:
+    """Scatter a query to every shard and merge (pk order when a window is cut)."""
+    if require_loaded:
+        _require_loaded(ctx, info, parts)
+    window = -1 if limit < 0 else limit + offset
+    req = QueryRequest(info.id, parts, expr, params, fields, window, 0, guarantee_ts, count_only)
+    leaders = ctx.registry.query_coord().shard_leaders(info.id)
+    results = [ctx.registry.query_node(leaders[ch]).query(ch, req) for ch in info.channels]
+    if count_only:
+        return QueryResult({}, sum(r.count for r in results))
+    cols = batch.concat([r.columns for r in results]) if len(results) > 1 else results[0].columns
+    n = batch.num_rows(cols)
+    if window >= 0 and (len(results) > 1 or offset) and n:
+        pk = info.schema.primary.name
+        if len(results) > 1 and pk in cols:
+            cols = batch.take(cols, np.argsort(cols[pk], kind="stable"))
+        cols = batch.take(cols, np.arange(min(offset, n), min(window, n)))
+    return QueryResult(cols, batch.num_rows(cols))
+
+
+class DqlHandlers:
+    ctx: ProxyContext
+
+    # --- search
+    def Search(self, request: Any, context: Any) -> Any:
+        info = self.ctx.collection(db_of(request), request.collection_name)
+        schema = info.schema
+        sp = kv_dict(request.search_params)
+        limit = _int_param(sp, "topk", 10)
+        offset = _int_param(sp, "offset", 0)
+        if limit <= 0 or limit > TOPK_LIMIT:
+            raise errors.invalid_parameter(
+                f"topk [{limit}] is invalid, it should be in range [1, {TOPK_LIMIT}], but got {limit}")
+        if offset < 0 or offset + limit > MAX_RESULT_WINDOW:
+            raise errors.invalid_parameter(
+                f"offset+topk [{offset + limit}] is invalid, (offset+limit) should be in range "
+                f"[1, {MAX_RESULT_WINDOW}], but got {offset + limit}")
+        anns = sp.get("anns_field", "")
+        vectors = schema.vector_fields
+        if not anns:
+            if len(vectors) > 1:
+                raise errors.invalid_parameter("multiple anns_fields exist, please specify a anns_field in search_params")
+            anns = vectors[0].name
+        field = schema.get(anns)
+        if field is None or not field.dtype.is_vector:
+            raise errors.invalid_parameter(f"failed to get field schema by name: fieldName({anns}) not found")
+        queries = self._decode_queries(request.placeholder_group, field.dim)
+        parts = partition_ids(info, request.partition_names)
+        _require_loaded(self.ctx, info, parts)
+        metric, params = self._search_params(info, field.name, sp)
+        filter_params = template_values(request.expr_template_values)
+        if request.dsl:
+            validate(request.dsl, schema, filter_params)
+        out_fields, dyn_keys = resolve_output_fields(schema, request.output_fields)
+        gts = self.ctx.guarantee_ts(info, request.consistency_level, request.use_default_consistency,
+                                    request.guarantee_timestamp)
+        req = SearchRequest(info.id, parts, field.name, queries, limit + offset, metric, params, request.dsl,
+                            filter_params, out_fields, gts)
+        leaders = self.ctx.registry.query_coord().shard_leaders(info.id)
+        parts_hits = [self.ctx.registry.query_node(leaders[ch]).search(ch, req) for ch in info.channels]
+        hits = merge_hits(parts_hits, limit, offset) if len(parts_hits) > 1 or offset else parts_hits[0]
+        round_decimal = _int_param(sp, "round_decimal", -1)
+        return milvus_pb2.SearchResults(
+            status=OK, collection_name=info.name,
+            results=self._result_data(schema, hits, len(queries), limit, out_fields, dyn_keys, round_decimal))
+
+    def _decode_queries(self, placeholder_group: bytes, dim: int) -> np.ndarray:
+        group = common_pb2.PlaceholderGroup()
+        group.ParseFromString(placeholder_group)
+        if not group.placeholders:
+            raise errors.invalid_parameter("search vectors are empty")
+        ph = group.placeholders[0]
+        if ph.type != _PLACEHOLDER_FLOAT:
+            raise errors.MilvusError(errors.OPERATION_NOT_SUPPORTED,
+                                     f"placeholder type {common_pb2.PlaceholderType.Name(ph.type)} "
+                                     "is not supported yet by Elanus")
+        data = b"".join(ph.values) if len(ph.values) > 1 else ph.values[0]
+        queries = np.frombuffer(data, dtype=np.float32)
+        if len(queries) != dim * len(ph.values):
+            got = len(ph.values[0]) // 4
+            raise errors.invalid_parameter(
+                f"the dim ({got}) of field data(vector) is not equal to schema dim ({dim})")
+        return queries.reshape(len(ph.values), dim)
+
+    def _search_params(self, info: CollectionInfo, field_name: str, sp: dict[str, str]) -> tuple[str, dict[str, Any]]:
+        raw = sp.get("params", "") or "{}"
+        try:
+            params = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise errors.invalid_parameter(f"search params [{raw}] is not a valid json") from exc
+        if not isinstance(params, dict):
+            params = {}
+        index = next((i for i in self.ctx.indexes(info.id) if i.field_name == field_name), None)
+        index_metric = (index.params.get("metric_type", "") if index else "").upper()
+        metric = (sp.get("metric_type", "") or params.pop("metric_type", "") or index_metric or "COSINE").upper()
+        if index_metric and metric != index_metric:
+            raise errors.MilvusError(errors.PARAMETER_INVALID,
+                                     f"metric type not match: invalid parameter[expected={index_metric}]"
+                                     f"[actual={metric}]")
+        return metric, params
+
+    def _result_data(self, schema: CollectionSchema, hits: SearchHits, nq: int, limit: int,
+                     out_fields: tuple[str, ...], dyn_keys: tuple[str, ...],
+                     round_decimal: int) -> schema_pb2.SearchResultData:
+        valid = hits.valid
+        topks = valid.sum(axis=1)
+        flat = valid.ravel()
+        scores = hits.scores.ravel()[flat]
+        if round_decimal >= 0:
+            scores = np.round(scores, round_decimal)
+        pks = hits.pks.ravel()[flat]
+        data = schema_pb2.SearchResultData(num_queries=nq, top_k=limit, topks=topks.tolist(),
+                                           primary_field_name=schema.primary.name)
+        data.scores.extend(scores.astype(np.float32))
+        data.ids.CopyFrom(fielddata.ids_from_columns(pks))
+        if out_fields:
+            cols = {name: col[flat] if len(col) == len(flat) else col for name, col in hits.fields.items()}
+            data.fields_data.extend(fielddata.field_data_from_columns(cols, schema, out_fields,
+                                                                      dyn_keys or None))
+            data.output_fields.extend(_output_names(out_fields, dyn_keys))
+        return data
+
+    # --- query
+    def Query(self, request: Any, context: Any) -> Any:
+        info = self.ctx.collection(db_of(request), request.collection_name)
+        schema = info.schema
+        qp = kv_dict(request.query_params)
+        limit = _int_param(qp, "limit", -1)
+        offset = _int_param(qp, "offset", 0)
+        expr = request.expr.strip()
+        params = template_values(request.expr_template_values)
+        requested = [f.strip() for f in request.output_fields]
+        count_only = any(f.lower() == "count(*)" for f in requested)
+        if count_only and len(requested) > 1:
+            raise errors.invalid_parameter("count entities with pagination is not allowed")
+        if not expr and limit < 0 and not count_only:
+            raise errors.invalid_parameter("empty expression should be used with limit")
+        if limit >= 0 and (limit <= 0 or limit + offset > MAX_RESULT_WINDOW):
+            raise errors.invalid_parameter(
+                f"invalid max query result window, (offset+limit) should be in range [1, {MAX_RESULT_WINDOW}], "
+                f"but got {limit + offset}")
+        if expr:
+            validate(expr, schema, params)
+        parts = partition_ids(info, request.partition_names)
+        gts = self.ctx.guarantee_ts(info, request.consistency_level, request.use_default_consistency,
+                                    request.guarantee_timestamp)
+        if count_only:
+            result = run_query(self.ctx, info, expr, params, (), -1, 0, parts, gts, count_only=True)
+            fd = schema_pb2.FieldData(type=DataType.INT64, field_name="count(*)")
+            fd.scalars.long_data.data.append(result.count)
+            return milvus_pb2.QueryResults(status=OK, collection_name=info.name, fields_data=[fd],
+                                           output_fields=["count(*)"], primary_field_name=schema.primary.name)
+        out_fields, dyn_keys = resolve_output_fields(schema, requested)
+        pk = schema.primary.name
+        fetch = out_fields if pk in out_fields else (pk, *out_fields)
+        result = run_query(self.ctx, info, expr, params, fetch, limit, offset, parts, gts)
+        resp = milvus_pb2.QueryResults(status=OK, collection_name=info.name, primary_field_name=pk)
+        resp.fields_data.extend(fielddata.field_data_from_columns(result.columns, schema, fetch,
+                                                                  dyn_keys or None))
+        resp.output_fields.extend(_output_names(fetch, dyn_keys))
+        return resp
+
+
+def _output_names(fields: tuple[str, ...], dyn_keys: tuple[str, ...]) -> list[str]:
+    names = [f for f in fields if f != DYNAMIC_FIELD_NAME]
+    return names + list(dyn_keys) if dyn_keys else names + ([DYNAMIC_FIELD_NAME] if DYNAMIC_FIELD_NAME in fields else [])

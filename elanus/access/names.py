@@ -1,0 +1,83 @@
+"""Name rules for collections, aliases, partitions, fields and databases (Milvus's texts)."""
+
+from __future__ import annotations
+
+from elanus.core import errors
+from elanus.core.errors import MilvusError
+
+MAX_NAME_LENGTH = 255
+
+
+def _alpha(c: str) -> bool:
+    return ("a" <= c <= "z") or ("A" <= c <= "Z")
+
+
+def _digit(c: str) -> bool:
+    return "0" <= c <= "9"
+
+
+def check_collection_name(name: str, kind: str = "name") -> None:
+    """``kind`` is ``name`` or ``alias`` (the texts differ only by that word)."""
+    if not name:
+        raise errors.invalid_parameter(f"collection {kind} should not be empty")
+    invalid = f"Invalid collection {kind}: {name}. "
+    if len(name) > MAX_NAME_LENGTH:
+        raise errors.invalid_parameter(
+            f"{invalid} the length of a collection {kind} must be less than {MAX_NAME_LENGTH} characters")
+    if name[0] != "_" and not _alpha(name[0]):
+        raise errors.invalid_parameter(
+            f"{invalid} the first character of a collection {kind} must be an underscore or letter")
+    for c in name[1:]:
+        if c != "_" and not _alpha(c) and not _digit(c):
+            raise errors.invalid_parameter(
+                f"{invalid} collection {kind} can only contain numbers, letters and underscores")
+
+
+def check_partition_name(name: str) -> None:
+    name = name.strip()
+    invalid = f"Invalid partition name: {name}. "
+    if not name:
+        raise errors.invalid_parameter(invalid + "Partition name should not be empty.")
+    if len(name) > MAX_NAME_LENGTH:
+        raise errors.invalid_parameter(
+            invalid + f"The length of a partition name must be less than {MAX_NAME_LENGTH} characters.")
+    if name[0] != "_" and not _alpha(name[0]) and not _digit(name[0]):
+        raise errors.invalid_parameter(
+            invalid + "The first character of a partition name must be an underscore or letter.")
+    for c in name[1:]:
+        if c not in "_-" and not _alpha(c) and not _digit(c):
+            raise errors.invalid_parameter(
+                invalid + "Partition name can only contain numbers, letters and underscores.")
+
+
+def check_field_name(name: str) -> None:
+    name = name.strip()
+    if not name:
+        raise MilvusError(errors.FIELD_INVALID_NAME, errors.compose(
+            errors.FIELD_INVALID_NAME, fields={"field": name}, detail="field name should not be empty"))
+    invalid = f"Invalid field name: {name}. "
+    detail = None
+    if len(name) > MAX_NAME_LENGTH:
+        detail = invalid + f"The length of a field name must be less than {MAX_NAME_LENGTH} characters."
+    elif name[0] != "_" and not _alpha(name[0]):
+        detail = invalid + "The first character of a field name must be an underscore or letter."
+    elif any(c != "_" and not _alpha(c) and not _digit(c) for c in name[1:]):
+        detail = invalid + "Field name can only contain numbers, letters, and underscores."
+    if detail:
+        raise MilvusError(errors.FIELD_INVALID_NAME, f"{detail}: " + errors.compose(
+            errors.FIELD_INVALID_NAME, fields={"field": name}))
+
+
+def check_database_name(name: str) -> None:
+    detail = None
+    if not name:
+        detail = "database name couldn't be empty"
+    elif len(name) > MAX_NAME_LENGTH:
+        detail = f"the length of a database name must be less than {MAX_NAME_LENGTH} characters"
+    elif name[0] != "_" and not _alpha(name[0]):
+        detail = "the first character of a database name must be an underscore or letter"
+    elif any(c != "_" and not _alpha(c) and not _digit(c) for c in name[1:]):
+        detail = "database name can only contain numbers, letters and underscores"
+    if detail:
+        raise MilvusError(errors.DATABASE_INVALID_NAME, f"{detail}: " + errors.compose(
+            errors.DATABASE_INVALID_NAME, fields={"database": name}))

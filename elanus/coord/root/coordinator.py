@@ -1,0 +1,299 @@
+"""Root coordinator: DDL for databases, collections, partitions and aliases; TSO; ids.
+
+Requests arrive already validated for shape by the proxy (names, types, dims);
+this role decides everything that needs the catalog: existence, uniqueness,
+limits, id assignment, channel allocation. A DDL is durable in the meta store
+before the roles that act on it (data nodes, coordinators) are told.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from pymilvus.grpc_gen import schema_pb2
+
+from elanus.cluster.registry import Registry
+from elanus.cluster.types import (
+    DEFAULT_DB,
+    DEFAULT_PARTITION,
+    CollectionInfo,
+    ConsistencyLevel,
+    DatabaseInfo,
+    PartitionInfo,
+)
+from elanus.coord.root.catalog import Catalog
+from elanus.core import errors
+from elanus.core.errors import MilvusError
+from elanus.core.schema import DYNAMIC_FIELD_NAME, FIRST_USER_FIELD_ID, DataType, from_proto
+from elanus.core.tso import IdAllocator, TimestampOracle
+from elanus.storage.meta.base import MetaStore
+
+log = logging.getLogger(__name__)
+
+MAX_DATABASES = 64
+MAX_PARTITIONS = 1024
+DEFAULT_PARTITIONS_WITH_KEY = 16
+PCHANNEL_COUNT = 16
+CHANNEL_PREFIX = "by-dev-rootcoord-dml"
+
+
+def prepare_schema(sp: schema_pb2.CollectionSchema, name: str) -> schema_pb2.CollectionSchema:
+    """Assign field ids from 100 and add the ``$meta`` field for dynamic schemas."""
+    out = schema_pb2.CollectionSchema()
+    out.CopyFrom(sp)
+    out.name = name
+    for i, f in enumerate(out.fields):
+        f.fieldID = FIRST_USER_FIELD_ID + i
+    if out.enable_dynamic_field and not any(f.is_dynamic for f in out.fields):
+        meta = out.fields.add()
+        meta.fieldID = FIRST_USER_FIELD_ID + len(out.fields) - 1
+        meta.name = DYNAMIC_FIELD_NAME
+        meta.data_type = int(DataType.JSON)
+        meta.is_dynamic = True
+        meta.description = "dynamic schema"
+    return out
+
+
+def _same_schema(a: bytes, b: schema_pb2.CollectionSchema) -> bool:
+    stored = schema_pb2.CollectionSchema()
+    stored.ParseFromString(a)
+    return stored.SerializeToString(deterministic=True) == b.SerializeToString(deterministic=True)
+
+
+class RootCoordImpl:
+    """Implements :class:`elanus.cluster.interfaces.RootCoord`."""
+
+    def __init__(self, registry: Registry, meta: MetaStore) -> None:
+        self._registry = registry
+        self._tso = TimestampOracle(meta, "kv/gid/timestamp")
+        self._ids = IdAllocator(meta, "kv/gid/idTimestamp")
+        self._catalog = Catalog(meta)
+
+    # --- time and ids
+    def alloc_timestamp(self, count: int = 1) -> int:
+        return self._tso.alloc(count)
+
+    def alloc_ids(self, count: int) -> int:
+        return self._ids.alloc(count)
+
+    def all_collections(self) -> list[CollectionInfo]:
+        """Every collection of every database (for start-up wiring)."""
+        return list(self._catalog.collections.values())
+
+    # --- databases
+    def _db(self, name: str) -> DatabaseInfo:
+        db = self._catalog.databases.get(name or DEFAULT_DB)
+        if db is None:
+            raise errors.database_not_found(name)
+        return db
+
+    def create_database(self, name: str, properties: dict[str, str]) -> None:
+        with self._catalog.lock:
+            if name in self._catalog.databases:
+                raise errors.invalid_parameter(f"database already exist: {name}")
+            if len(self._catalog.databases) >= MAX_DATABASES:
+                raise errors.error(errors.DATABASE_NUM_LIMIT, limit=MAX_DATABASES)
+            self._catalog.put_database(DatabaseInfo(self.alloc_ids(1), name, self.alloc_timestamp(),
+                                                    dict(properties)))
+
+    def drop_database(self, name: str) -> None:
+        with self._catalog.lock:
+            if name == DEFAULT_DB:
+                raise errors.invalid_parameter("can not drop default database")
+            db = self._catalog.databases.get(name)
+            if db is None:
+                return
+            if self._catalog.collections_in(db.id):
+                raise errors.invalid_parameter(
+                    f"database:{name} not empty, must drop all collections before drop database")
+            self._catalog.delete_database(name)
+
+    def list_databases(self) -> list[DatabaseInfo]:
+        return sorted(self._catalog.databases.values(), key=lambda d: d.created_ts)
+
+    def describe_database(self, name: str) -> DatabaseInfo:
+        return self._db(name)
+
+    def alter_database(self, name: str, properties: dict[str, str], delete_keys: list[str]) -> None:
+        with self._catalog.lock:
+            db = self._db(name)
+            props = {k: v for k, v in {**db.properties, **properties}.items() if k not in delete_keys}
+            self._catalog.put_database(replace(db, properties=props))
+
+    # --- collections
+    def _find(self, db: str, name: str) -> CollectionInfo:
+        info = self._catalog.find_collection(self._db(db).id, name)
+        if info is None:
+            raise errors.collection_not_found(name, db or DEFAULT_DB)
+        return info
+
+    def create_collection(self, db: str, name: str, schema_bytes: bytes, num_shards: int,
+                          consistency_level: ConsistencyLevel, properties: dict[str, str],
+                          num_partitions: int = 0) -> None:
+        sp = schema_pb2.CollectionSchema()
+        sp.ParseFromString(schema_bytes)
+        prepared = prepare_schema(sp, name)
+        with self._catalog.lock:
+            database = self._db(db)
+            existing = self._catalog.find_collection(database.id, name)
+            if existing is not None and existing.name == name:
+                if _same_schema(existing.schema_bytes, prepared) and existing.num_shards == num_shards:
+                    return
+                raise errors.invalid_parameter(
+                    f"create duplicate collection with different parameters, collection: {name}")
+            if (database.id, name) in self._catalog.aliases:
+                raise errors.invalid_parameter(
+                    f"collection name [{name}] conflicts with an existing alias, please choose a unique name")
+            cid = self.alloc_ids(1)
+            ts = self.alloc_timestamp()
+            channels = tuple(f"{CHANNEL_PREFIX}_{(cid + i) % PCHANNEL_COUNT}_{cid}v{i}"
+                             for i in range(num_shards))
+            schema = from_proto(prepared)
+            if schema.partition_key is not None:
+                count = num_partitions or DEFAULT_PARTITIONS_WITH_KEY
+                partitions = tuple(PartitionInfo(self.alloc_ids(1), f"{DEFAULT_PARTITION}_{i}", ts)
+                                   for i in range(count))
+            else:
+                partitions = (PartitionInfo(self.alloc_ids(1), DEFAULT_PARTITION, ts),)
+            info = CollectionInfo(
+                id=cid, db_id=database.id, db_name=database.name, name=name, schema=schema,
+                schema_bytes=prepared.SerializeToString(), channels=channels, partitions=partitions,
+                consistency_level=consistency_level, created_ts=ts, properties=dict(properties),
+            )
+            self._catalog.put_collection(info)
+        for ch in channels:
+            self._registry.data_node_for(ch).watch_channel(ch)
+        log.info("created collection %s.%s id=%d shards=%d", database.name, name, cid, num_shards)
+
+    def drop_collection(self, db: str, name: str) -> None:
+        with self._catalog.lock:
+            database = self._db(db)
+            info = self._catalog.find_collection(database.id, name)
+            if info is None:
+                return
+            if info.name != name:
+                raise errors.invalid_parameter(
+                    f"cannot drop the collection via alias = {name}")
+            self._registry.query_coord().release(info.id)
+            for ch in info.channels:
+                self._registry.data_node_for(ch).drop_collection(info)
+            self._registry.data_coord().drop_collection(info.id)
+            self._catalog.delete_collection(info)
+
+    def describe_collection(self, db: str, name: str = "", collection_id: int = 0) -> CollectionInfo:
+        if collection_id:
+            info = self._catalog.collections.get(collection_id)
+            if info is None:
+                raise errors.collection_not_found(str(collection_id), db or DEFAULT_DB)
+            return self._catalog.with_aliases(info)
+        return self._find(db, name)
+
+    def list_collections(self, db: str) -> list[CollectionInfo]:
+        return self._catalog.collections_in(self._db(db).id)
+
+    def rename_collection(self, db: str, old: str, new_db: str, new: str) -> None:
+        with self._catalog.lock:
+            info = self._find(db, old)
+            target = self._db(new_db or db)
+            if self._catalog.find_collection(target.id, new) is not None:
+                raise errors.invalid_parameter(f"duplicated new collection name {new} in database "
+                                               f"{target.name} with other collection name or alias")
+            self._catalog.put_collection(replace(info, name=new, db_id=target.id, db_name=target.name,
+                                                 aliases=()))
+
+    def alter_collection(self, db: str, name: str, properties: dict[str, str],
+                         delete_keys: list[str]) -> None:
+        with self._catalog.lock:
+            info = self._find(db, name)
+            props = {k: v for k, v in {**info.properties, **properties}.items() if k not in delete_keys}
+            self._catalog.put_collection(replace(info, properties=props, aliases=()))
+
+    # --- partitions
+    def create_partition(self, db: str, collection: str, partition: str) -> None:
+        with self._catalog.lock:
+            info = self._find(db, collection)
+            if info.schema.partition_key is not None:
+                raise errors.invalid_parameter("disable create partition if partition key mode is used")
+            if info.partition(partition) is not None:
+                return
+            if len(info.partitions) >= MAX_PARTITIONS:
+                raise errors.invalid_parameter(
+                    f"partition number ({len(info.partitions)}) exceeds max configuration "
+                    f"({MAX_PARTITIONS}), collection: {info.name}")
+            part = PartitionInfo(self.alloc_ids(1), partition, self.alloc_timestamp())
+            self._catalog.put_collection(replace(info, partitions=(*info.partitions, part), aliases=()))
+
+    def drop_partition(self, db: str, collection: str, partition: str) -> None:
+        with self._catalog.lock:
+            info = self._find(db, collection)
+            if info.schema.partition_key is not None:
+                raise errors.invalid_parameter("disable drop partition if partition key mode is used")
+            if partition == DEFAULT_PARTITION:
+                raise errors.invalid_parameter("default partition cannot be deleted")
+            part = info.partition(partition)
+            if part is None:
+                return
+            qc = self._registry.query_coord()
+            loaded = qc.loaded_partitions(info.id)
+            if loaded is not None and part.id in loaded:
+                raise MilvusError(errors.PARAMETER_INVALID,
+                                  "partition cannot be dropped, partition is loaded, please release it first")
+            for ch in info.channels:
+                self._registry.data_node_for(ch).drop_partition(info, part.id)
+            self._registry.data_coord().drop_partition(info.id, part.id)
+            parts = tuple(p for p in info.partitions if p.id != part.id)
+            self._catalog.put_collection(replace(info, partitions=parts, aliases=()))
+
+    # --- aliases
+    def create_alias(self, db: str, alias: str, collection: str) -> None:
+        with self._catalog.lock:
+            database = self._db(db)
+            if self._catalog.find_collection(database.id, alias) is not None and \
+                    (database.id, alias) not in self._catalog.aliases:
+                raise errors.MilvusError(errors.ALIAS_COLLECTION_NAME_CONFLICT, errors.compose(
+                    errors.ALIAS_COLLECTION_NAME_CONFLICT, fields={"database": database.name, "alias": alias}))
+            target = self._catalog.find_collection(database.id, collection)
+            if target is None:
+                raise errors.collection_not_found(collection, database.name)
+            if target.name != collection:
+                raise errors.invalid_parameter(f"cannot create alias on alias {collection}")
+            current = self._catalog.aliases.get((database.id, alias))
+            if current is not None:
+                if current == target.id:
+                    return
+                raise errors.MilvusError(errors.ALIAS_ALREADY_EXIST, errors.compose(
+                    errors.ALIAS_ALREADY_EXIST, fields={"database": database.name, "alias": alias}))
+            self._catalog.put_alias(database.id, alias, target.id)
+
+    def drop_alias(self, db: str, alias: str) -> None:
+        with self._catalog.lock:
+            database = self._db(db)
+            if (database.id, alias) in self._catalog.aliases:
+                self._catalog.delete_alias(database.id, alias)
+
+    def alter_alias(self, db: str, alias: str, collection: str) -> None:
+        with self._catalog.lock:
+            database = self._db(db)
+            if (database.id, alias) not in self._catalog.aliases:
+                raise errors.MilvusError(errors.ALIAS_NOT_FOUND, errors.compose(
+                    errors.ALIAS_NOT_FOUND, fields={"database": database.name, "alias": alias}))
+            target = self._catalog.find_collection(database.id, collection)
+            if target is None or target.name != collection:
+                raise errors.collection_not_found(collection, database.name)
+            self._catalog.put_alias(database.id, alias, target.id)
+
+    def describe_alias(self, db: str, alias: str) -> str:
+        database = self._db(db)
+        cid = self._catalog.aliases.get((database.id, alias))
+        if cid is None or cid not in self._catalog.collections:
+            raise errors.MilvusError(errors.ALIAS_NOT_FOUND, errors.compose(
+                errors.ALIAS_NOT_FOUND, fields={"database": database.name, "alias": alias}))
+        return self._catalog.collections[cid].name
+
+    def list_aliases(self, db: str, collection: str = "") -> list[str]:
+        database = self._db(db)
+        if collection:
+            info = self._find(db, collection)
+            return list(info.aliases)
+        return sorted(a for (db_id, a) in self._catalog.aliases if db_id == database.id)

@@ -1,0 +1,74 @@
+"""The byte format of a serialized vector index.
+
+Layout (all integers little-endian)::
+
+    magic    4 bytes  b"EVIX"
+    version  u16      FORMAT_VERSION
+    reserved u16      0
+    meta_len u32      length of the JSON meta that follows
+    meta     JSON     {"spec": IndexSpec.to_dict(), "ntotal": int}
+    payload  bytes    faiss.serialize_index output, to the end
+
+The meta is what Elanus needs before touching faiss (which spec, how many
+rows); faiss's own format describes the index structure. A blob is
+accepted only if every length adds up and the faiss index agrees with the
+meta on ``d`` and ``ntotal``: a truncated or mismatched file is rejected,
+never half-loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from typing import Any
+
+import numpy as np
+
+from elanus.core.errors import unexpected
+from elanus.core.index.faiss_glue import faiss
+from elanus.core.index.spec import IndexSpec
+
+MAGIC = b"EVIX"
+FORMAT_VERSION = 1
+_HEADER = struct.Struct("<4sHHI")
+
+
+def encode(spec: IndexSpec, index: Any) -> bytes:
+    """Serialize a faiss index built from ``spec``."""
+    meta = json.dumps({"spec": spec.to_dict(), "ntotal": int(index.ntotal)},
+                      separators=(",", ":")).encode()
+    payload = faiss.serialize_index(index)
+    # One copy of the (possibly large) payload: join reads the numpy buffer directly.
+    return b"".join((_HEADER.pack(MAGIC, FORMAT_VERSION, 0, len(meta)), meta, memoryview(payload)))
+
+
+def decode(data: bytes | bytearray | memoryview) -> tuple[IndexSpec, Any]:
+    """Parse a blob made by :func:`encode` into its spec and faiss index.
+
+    Raises MilvusError (unexpected error) when the blob is not a valid index.
+    """
+    view = memoryview(data).cast("B")
+    if len(view) < _HEADER.size:
+        raise unexpected("corrupt vector index: shorter than its header")
+    magic, version, _, meta_len = _HEADER.unpack_from(view)
+    if magic != MAGIC:
+        raise unexpected("corrupt vector index: bad magic")
+    if version != FORMAT_VERSION:
+        raise unexpected(f"unsupported vector index format version {version}")
+    start = _HEADER.size + meta_len
+    if start >= len(view):
+        raise unexpected("corrupt vector index: truncated")
+    try:
+        meta = json.loads(bytes(view[_HEADER.size:start]))
+        spec = IndexSpec.from_dict(meta["spec"])
+        ntotal = int(meta["ntotal"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise unexpected(f"corrupt vector index meta: {exc}") from None
+    try:
+        index = faiss.deserialize_index(np.frombuffer(view, dtype=np.uint8, offset=start))
+    except RuntimeError as exc:  # faiss raises RuntimeError on malformed input
+        raise unexpected(f"corrupt vector index payload: {exc}") from None
+    if index.d != spec.dim or index.ntotal != ntotal:
+        raise unexpected(f"corrupt vector index: payload has d={index.d}, ntotal={index.ntotal}; "
+                         f"meta says d={spec.dim}, ntotal={ntotal}")
+    return spec, index

@@ -1,0 +1,16 @@
+"""Write-ahead log: the :class:`Wal` contract and its backends (``local`` today)."""
+
+from elanus.storage.errors import ChannelNotFound, WalCorrupt, WalTruncated
+from elanus.storage.wal.base import Wal, WalReader, WalRecord, validate_channel_name
+from elanus.storage.wal.local import LocalWal
+
+__all__ = [
+    "ChannelNotFound",
+    "LocalWal",
+    "Wal",
+    "WalCorrupt",
+    "WalReader",
+    "WalRecord",
+    "WalTruncated",
+    "validate_channel_name",
+]
