@@ -2,8 +2,10 @@
 
 Two datasets:
 
-* ``synthetic``: uniform random float32 in [0, 1), seeded, L2. Scalar field ``cat = id % 10``
-  (Int64); the filtered search keeps ``cat == 3`` (10 % of rows).
+* ``synthetic``: seeded float32, L2; ``clustered`` (default: a Gaussian mixture with a low
+  intrinsic dimension, like real embeddings) or ``uniform`` in [0, 1) (the hard case for HNSW:
+  recall@10 at ef=64 is only ~0.35 at 100k x 128). Scalar field ``cat = id % 10`` (Int64); the
+  filtered search keeps ``cat == 3`` (10 % of rows).
 * ``debian``: /work/shared/datasets/debian-minilm (384-d MiniLM embeddings, COSINE). base.npy is
   float16 and is cast to float32 (as the dataset's load.py does). Scalar fields ``section``
   (VarChar) and ``size`` (Int64, missing -> 0); the filtered search keeps ``section == "libs"``
@@ -108,14 +110,36 @@ def _finish(ds: Dataset) -> Dataset:
     return ds
 
 
-def synthetic(rows: int, dim: int, n_queries: int, seed: int) -> Dataset:
+def _clustered(rng: np.random.Generator, n: int, dim: int, n_queries: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian mixture: 256 centres ~ N(0, 1); each cluster spreads along its own random 24-d
+    subspace (scale 0.6) plus isotropic noise (0.05). Low intrinsic dimension, like embeddings."""
+    k, latent = 256, 24
+    centres = rng.standard_normal((k, dim), dtype=np.float32)
+    maps = rng.standard_normal((k, latent, dim), dtype=np.float32) * np.float32(0.6 / np.sqrt(latent))
+
+    def draw(m: int) -> np.ndarray:
+        labels = rng.integers(0, k, m)
+        z = rng.standard_normal((m, latent), dtype=np.float32)
+        x = np.float32(0.05) * rng.standard_normal((m, dim), dtype=np.float32)
+        for c in range(k):
+            sel = labels == c
+            x[sel] += centres[c] + z[sel] @ maps[c]
+        return x
+
+    return draw(n), draw(n_queries)
+
+
+def synthetic(rows: int, dim: int, n_queries: int, seed: int, dist: str = "clustered") -> Dataset:
     rng = np.random.default_rng(seed)
-    base = rng.random((rows, dim), dtype=np.float32)
-    queries = rng.random((n_queries, dim), dtype=np.float32)
+    if dist == "uniform":
+        base = rng.random((rows, dim), dtype=np.float32)
+        queries = rng.random((n_queries, dim), dtype=np.float32)
+    else:
+        base, queries = _clustered(rng, rows, dim, n_queries)
     ids = np.arange(rows, dtype=np.int64)
     cat = ids % 10
     ds = Dataset(
-        name="synthetic",
+        name="synthetic" if dist == "clustered" else f"synthetic-{dist}",
         metric="L2",
         base=base,
         queries=queries,

@@ -60,6 +60,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--dataset", choices=("synthetic", "debian", "both"), default="synthetic")
     ap.add_argument("--rows", type=int, help="rows per dataset (synthetic default 100000; debian: all)")
     ap.add_argument("--dim", type=int, default=128, help="synthetic dimension")
+    ap.add_argument("--synthetic-dist", choices=("clustered", "uniform"), default="clustered",
+                    help="synthetic vectors: Gaussian mixture (default) or uniform [0,1)")
     ap.add_argument("--queries", type=int, help="query set size = recall queries (default 1000)")
     ap.add_argument("--nq1", type=int, help="timed sequential nq=1 searches (default 2000)")
     ap.add_argument("--filtered", type=int, help="timed filtered searches (default 500)")
@@ -110,7 +112,8 @@ def load_datasets(args: argparse.Namespace) -> list[benchdata.Dataset]:
     for name in names:
         t0 = time.perf_counter()
         if name == "synthetic":
-            ds = benchdata.synthetic(rows or 100_000, args.dim, n_queries, args.seed)
+            ds = benchdata.synthetic(rows or 100_000, args.dim, n_queries, args.seed,
+                                     args.synthetic_dist)
         else:
             ds = benchdata.debian(rows, n_queries)
         log(f"dataset {name}: {ds.n} x {ds.dim} {ds.metric}, {len(ds.queries)} queries, "

@@ -27,8 +27,15 @@ def kv_dict(pairs: Any) -> dict[str, str]:
     return {kv.key: kv.value for kv in pairs}
 
 
-def db_of(request: Any) -> str:
-    return getattr(request, "db_name", "") or DEFAULT_DB
+def db_of(request: Any, context: Any = None) -> str:
+    """The request's database: its ``db_name`` field, else pymilvus's ``dbname`` metadata."""
+    name = getattr(request, "db_name", "")
+    if not name and context is not None:
+        for key, value in context.invocation_metadata() or ():
+            if key == "dbname":
+                name = value
+                break
+    return name or DEFAULT_DB
 
 
 class ProxyContext:
@@ -88,7 +95,9 @@ class ProxyContext:
             return max(self.registry.data_node_for(ch).last_ts(ch) for ch in info.channels)
         if lvl == ConsistencyLevel.BOUNDED:
             return max(self.now() - (BOUNDED_STALENESS_MS << LOGICAL_BITS), 1)
-        if lvl == ConsistencyLevel.SESSION:
+        if lvl in (ConsistencyLevel.SESSION, ConsistencyLevel.CUSTOMIZED):
+            # Milvus keeps the request's guarantee_timestamp for both: pymilvus sends the
+            # session's last write ts (Session) or the caller's ``guarantee_timestamp`` (Customized).
             return max(client_ts, 1)
         return 1
 

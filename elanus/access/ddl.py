@@ -80,20 +80,20 @@ class DdlHandlers:
         check_create_schema(sp, request.collection_name, shards)
         level = request.consistency_level
         self.ctx.registry.root().create_collection(
-            db_of(request), request.collection_name, request.schema, shards, ConsistencyLevel(level),
+            db_of(request, context), request.collection_name, request.schema, shards, ConsistencyLevel(level),
             kv_dict(request.properties), request.num_partitions)
         self.ctx.invalidate()
         return OK
 
     def DropCollection(self, request: Any, context: Any) -> Any:
         check_collection_name(request.collection_name)
-        self.ctx.registry.root().drop_collection(db_of(request), request.collection_name)
+        self.ctx.registry.root().drop_collection(db_of(request, context), request.collection_name)
         self.ctx.invalidate()
         return OK
 
     def HasCollection(self, request: Any, context: Any) -> Any:
         try:
-            self.ctx.registry.root().describe_collection(db_of(request), request.collection_name)
+            self.ctx.registry.root().describe_collection(db_of(request, context), request.collection_name)
             found = True
         except errors.MilvusError as exc:
             if exc.code != errors.COLLECTION_NOT_FOUND:
@@ -104,13 +104,13 @@ class DdlHandlers:
     def DescribeCollection(self, request: Any, context: Any) -> Any:
         root = self.ctx.registry.root()
         if request.collectionID and not request.collection_name:
-            info = root.describe_collection(db_of(request), collection_id=request.collectionID)
+            info = root.describe_collection(db_of(request, context), collection_id=request.collectionID)
         else:
-            info = root.describe_collection(db_of(request), request.collection_name)
+            info = root.describe_collection(db_of(request, context), request.collection_name)
         return describe_response(info)
 
     def ShowCollections(self, request: Any, context: Any) -> Any:
-        infos = self.ctx.registry.root().list_collections(db_of(request))
+        infos = self.ctx.registry.root().list_collections(db_of(request, context))
         names = set(request.collection_names)
         if names:
             infos = [i for i in infos if i.name in names]
@@ -125,19 +125,19 @@ class DdlHandlers:
 
     def RenameCollection(self, request: Any, context: Any) -> Any:
         check_collection_name(request.newName)
-        self.ctx.registry.root().rename_collection(db_of(request), request.oldName, request.newDBName,
+        self.ctx.registry.root().rename_collection(db_of(request, context), request.oldName, request.newDBName,
                                                    request.newName)
         self.ctx.invalidate()
         return OK
 
     def AlterCollection(self, request: Any, context: Any) -> Any:
-        self.ctx.registry.root().alter_collection(db_of(request), request.collection_name,
+        self.ctx.registry.root().alter_collection(db_of(request, context), request.collection_name,
                                                   kv_dict(request.properties), list(request.delete_keys))
         self.ctx.invalidate()
         return OK
 
     def GetCollectionStatistics(self, request: Any, context: Any) -> Any:
-        info = self.ctx.collection(db_of(request), request.collection_name)
+        info = self.ctx.collection(db_of(request, context), request.collection_name)
         rows = self.ctx.registry.data_coord().collection_row_count(info.id)
         return milvus_pb2.GetCollectionStatisticsResponse(
             status=OK, stats=[common_pb2.KeyValuePair(key="row_count", value=str(rows))])
@@ -145,24 +145,24 @@ class DdlHandlers:
     # --- partitions
     def CreatePartition(self, request: Any, context: Any) -> Any:
         check_partition_name(request.partition_name)
-        self.ctx.registry.root().create_partition(db_of(request), request.collection_name,
+        self.ctx.registry.root().create_partition(db_of(request, context), request.collection_name,
                                                   request.partition_name)
         self.ctx.invalidate()
         return OK
 
     def DropPartition(self, request: Any, context: Any) -> Any:
         check_partition_name(request.partition_name)
-        self.ctx.registry.root().drop_partition(db_of(request), request.collection_name,
+        self.ctx.registry.root().drop_partition(db_of(request, context), request.collection_name,
                                                 request.partition_name)
         self.ctx.invalidate()
         return OK
 
     def HasPartition(self, request: Any, context: Any) -> Any:
-        info = self.ctx.collection(db_of(request), request.collection_name)
+        info = self.ctx.collection(db_of(request, context), request.collection_name)
         return milvus_pb2.BoolResponse(status=OK, value=info.partition(request.partition_name) is not None)
 
     def ShowPartitions(self, request: Any, context: Any) -> Any:
-        info = self.ctx.collection(db_of(request), request.collection_name)
+        info = self.ctx.collection(db_of(request, context), request.collection_name)
         parts = list(info.partitions)
         if request.partition_names:
             wanted = set(request.partition_names)
@@ -178,7 +178,7 @@ class DdlHandlers:
             inMemory_percentages=[100 if p.id in loaded else 0 for p in parts])
 
     def GetPartitionStatistics(self, request: Any, context: Any) -> Any:
-        info = self.ctx.collection(db_of(request), request.collection_name)
+        info = self.ctx.collection(db_of(request, context), request.collection_name)
         part = info.partition(request.partition_name)
         if part is None:
             raise errors.partition_not_found(request.partition_name)
@@ -189,29 +189,29 @@ class DdlHandlers:
     # --- aliases
     def CreateAlias(self, request: Any, context: Any) -> Any:
         check_collection_name(request.alias, "alias")
-        self.ctx.registry.root().create_alias(db_of(request), request.alias, request.collection_name)
+        self.ctx.registry.root().create_alias(db_of(request, context), request.alias, request.collection_name)
         self.ctx.invalidate()
         return OK
 
     def DropAlias(self, request: Any, context: Any) -> Any:
         check_collection_name(request.alias, "alias")
-        self.ctx.registry.root().drop_alias(db_of(request), request.alias)
+        self.ctx.registry.root().drop_alias(db_of(request, context), request.alias)
         self.ctx.invalidate()
         return OK
 
     def AlterAlias(self, request: Any, context: Any) -> Any:
         check_collection_name(request.alias, "alias")
-        self.ctx.registry.root().alter_alias(db_of(request), request.alias, request.collection_name)
+        self.ctx.registry.root().alter_alias(db_of(request, context), request.alias, request.collection_name)
         self.ctx.invalidate()
         return OK
 
     def DescribeAlias(self, request: Any, context: Any) -> Any:
         check_collection_name(request.alias, "alias")
-        target = self.ctx.registry.root().describe_alias(db_of(request), request.alias)
-        return milvus_pb2.DescribeAliasResponse(status=OK, db_name=db_of(request), alias=request.alias,
+        target = self.ctx.registry.root().describe_alias(db_of(request, context), request.alias)
+        return milvus_pb2.DescribeAliasResponse(status=OK, db_name=db_of(request, context), alias=request.alias,
                                                 collection=target)
 
     def ListAliases(self, request: Any, context: Any) -> Any:
-        aliases = self.ctx.registry.root().list_aliases(db_of(request), request.collection_name)
-        return milvus_pb2.ListAliasesResponse(status=OK, db_name=db_of(request),
+        aliases = self.ctx.registry.root().list_aliases(db_of(request, context), request.collection_name)
+        return milvus_pb2.ListAliasesResponse(status=OK, db_name=db_of(request, context),
                                               collection_name=request.collection_name, aliases=aliases)

@@ -14,9 +14,9 @@ import numpy as np
 from pymilvus.grpc_gen import milvus_pb2, schema_pb2
 
 from elanus.access import fielddata
-from elanus.access.templates import template_values
 from elanus.access.context import ProxyContext, db_of, partition_ids
 from elanus.access.status import OK
+from elanus.access.templates import template_values
 from elanus.cluster.types import ALL_PARTITIONS, DEFAULT_PARTITION, CollectionInfo, Columns
 from elanus.core import batch, errors
 from elanus.core.expr import compile_filter
@@ -24,7 +24,8 @@ from elanus.core.hashing import hash_pks, shard_of
 from elanus.core.tso import physical_ms
 
 
-def _partition_groups(info: CollectionInfo, columns: Columns, partition_name: str) -> list[tuple[int, np.ndarray]]:
+def _partition_groups(info: CollectionInfo, columns: Columns,
+                      partition_name: str) -> list[tuple[int, np.ndarray]]:
     """(partition id, row indices) groups: the named partition, `_default`, or partition-key routing."""
     n = batch.num_rows(columns)
     key = info.schema.partition_key
@@ -82,11 +83,12 @@ class DmlHandlers:
         if pk.auto_id and pk.name not in columns:
             n = request.num_rows
             first = self.ctx.registry.root().alloc_ids(n)
-            columns = fielddata.with_auto_ids(columns, info.schema, np.arange(first, first + n, dtype=np.int64))
+            ids = np.arange(first, first + n, dtype=np.int64)
+            columns = fielddata.with_auto_ids(columns, info.schema, ids)
         return columns
 
     def Insert(self, request: Any, context: Any) -> Any:
-        info = self.ctx.collection(db_of(request), request.collection_name)
+        info = self.ctx.collection(db_of(request, context), request.collection_name)
         columns = self._columns(info, request, is_upsert=False)
         ts = 0
         for channel, part_id, cols in _route(info, columns, request.partition_name):
@@ -95,7 +97,7 @@ class DmlHandlers:
         return _mutation(pks, ts, insert_cnt=len(pks))
 
     def Upsert(self, request: Any, context: Any) -> Any:
-        info = self.ctx.collection(db_of(request), request.collection_name)
+        info = self.ctx.collection(db_of(request, context), request.collection_name)
         columns = _dedup_last(self._columns(info, request, is_upsert=True), info.schema.primary.name)
         ts = 0
         for channel, part_id, cols in _route(info, columns, request.partition_name):
@@ -104,7 +106,7 @@ class DmlHandlers:
         return _mutation(pks, ts, upsert_cnt=len(pks))
 
     def Delete(self, request: Any, context: Any) -> Any:
-        info = self.ctx.collection(db_of(request), request.collection_name)
+        info = self.ctx.collection(db_of(request, context), request.collection_name)
         params = template_values(request.expr_template_values)
         if not request.expr.strip():
             raise errors.invalid_parameter("expr cannot be empty")
@@ -122,10 +124,12 @@ class DmlHandlers:
         shards = shard_of(pks, info.num_shards) if len(pks) else np.zeros(0, dtype=np.int64)
         for s in np.unique(shards):
             channel = info.channels[int(s)]
-            ts = max(ts, self.ctx.registry.data_node_for(channel).delete(info, channel, part, pks[shards == s]))
+            node = self.ctx.registry.data_node_for(channel)
+            ts = max(ts, node.delete(info, channel, part, pks[shards == s]))
         return _mutation(pks, ts or self.ctx.now(), delete_cnt=len(pks))
 
-    def _matching_pks(self, info: CollectionInfo, request: Any, params: dict[str, Any], part: int) -> np.ndarray:
+    def _matching_pks(self, info: CollectionInfo, request: Any, params: dict[str, Any],
+                      part: int) -> np.ndarray:
         """Complex delete: read the matching primary keys at Strong consistency."""
         from elanus.access.dql import run_query  # local import: dql imports this module's helpers
 
@@ -135,10 +139,10 @@ class DmlHandlers:
         return result.columns[info.schema.primary.name]
 
     def Flush(self, request: Any, context: Any) -> Any:
-        resp = milvus_pb2.FlushResponse(status=OK, db_name=db_of(request))
+        resp = milvus_pb2.FlushResponse(status=OK, db_name=db_of(request, context))
         dc = self.ctx.registry.data_coord()
         for name in request.collection_names:
-            info = self.ctx.collection(db_of(request), name)
+            info = self.ctx.collection(db_of(request, context), name)
             segs, flush_ts = dc.flush(info)
             resp.coll_segIDs[name].CopyFrom(schema_pb2.LongArray(data=segs))
             resp.flush_coll_segIDs[name].CopyFrom(schema_pb2.LongArray(data=segs))
@@ -149,7 +153,7 @@ class DmlHandlers:
     def GetFlushState(self, request: Any, context: Any) -> Any:
         collection_id = 0
         if request.collection_name:
-            collection_id = self.ctx.collection(db_of(request), request.collection_name).id
+            collection_id = self.ctx.collection(db_of(request, context), request.collection_name).id
         done = self.ctx.registry.data_coord().flush_done(list(request.segmentIDs), request.flush_ts,
                                                          collection_id)
         return milvus_pb2.GetFlushStateResponse(status=OK, flushed=done)

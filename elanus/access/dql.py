@@ -8,6 +8,7 @@ is a no-op for a single shard.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import numpy as np
@@ -38,11 +39,21 @@ def _int_param(params: dict[str, str], key: str, default: int) -> int:
         raise errors.invalid_parameter(f"{key} [{raw}] is invalid") from exc
 
 
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_META_KEY = re.compile(r"""\$meta\[(?:"([^"]*)"|'([^']*)')\]""")
+
+
 def resolve_output_fields(schema: CollectionSchema, requested: Any,
                           allow_vectors: bool = True) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(field names to fetch, dynamic keys asked for). ``*`` means every field."""
+    """(field names to fetch, dynamic keys asked for). ``*`` means every field.
+
+    Milvus's ``translateOutputFields``: a name that is not a field is a key of the
+    dynamic field (``key`` or ``$meta["key"]``) when the schema has one; ``*`` asks
+    for the whole dynamic field, so no key list is returned then.
+    """
     names: list[str] = []
     dynamic_keys: list[str] = []
+    all_dynamic = False
     dyn = schema.dynamic_field
     for raw in requested:
         name = raw.strip()
@@ -50,18 +61,27 @@ def resolve_output_fields(schema: CollectionSchema, requested: Any,
             names.extend(f.name for f in schema.fields if f.name not in names and not f.is_dynamic)
             if dyn is not None and dyn.name not in names:
                 names.append(dyn.name)
+            all_dynamic = True
             continue
         f = schema.get(name)
         if f is not None:
             if f.name not in names:
                 names.append(f.name)
         elif dyn is not None and name != "count(*)":
-            dynamic_keys.append(name)
+            meta_key = _META_KEY.fullmatch(name)
+            if meta_key is not None:
+                key = meta_key.group(1) if meta_key.group(1) is not None else meta_key.group(2)
+            elif _IDENTIFIER.fullmatch(name):
+                key = name
+            else:
+                raise errors.invalid_parameter(f"parse output field name failed: {name}")
+            if key not in dynamic_keys:
+                dynamic_keys.append(key)
             if dyn.name not in names:
                 names.append(dyn.name)
         else:
             raise errors.invalid_parameter(f"field {name} not exist")
-    return tuple(names), tuple(dynamic_keys)
+    return tuple(names), () if all_dynamic else tuple(dynamic_keys)
 
 
 def _require_loaded(ctx: ProxyContext, info: CollectionInfo, parts: tuple[int, ...]) -> None:
@@ -102,7 +122,7 @@ class DqlHandlers:
 
     # --- search
     def Search(self, request: Any, context: Any) -> Any:
-        info = self.ctx.collection(db_of(request), request.collection_name)
+        info = self.ctx.collection(db_of(request, context), request.collection_name)
         schema = info.schema
         sp = kv_dict(request.search_params)
         limit = _int_param(sp, "topk", 10)
@@ -118,7 +138,8 @@ class DqlHandlers:
         vectors = schema.vector_fields
         if not anns:
             if len(vectors) > 1:
-                raise errors.invalid_parameter("multiple anns_fields exist, please specify a anns_field in search_params")
+                raise errors.invalid_parameter(
+                    "multiple anns_fields exist, please specify a anns_field in search_params")
             anns = vectors[0].name
         field = schema.get(anns)
         if field is None or not field.dtype.is_vector:
@@ -161,7 +182,8 @@ class DqlHandlers:
                 f"the dim ({got}) of field data(vector) is not equal to schema dim ({dim})")
         return queries.reshape(len(ph.values), dim)
 
-    def _search_params(self, info: CollectionInfo, field_name: str, sp: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    def _search_params(self, info: CollectionInfo, field_name: str,
+                       sp: dict[str, str]) -> tuple[str, dict[str, Any]]:
         raw = sp.get("params", "") or "{}"
         try:
             params = json.loads(raw)
@@ -171,7 +193,8 @@ class DqlHandlers:
             params = {}
         index = next((i for i in self.ctx.indexes(info.id) if i.field_name == field_name), None)
         index_metric = (index.params.get("metric_type", "") if index else "").upper()
-        metric = (sp.get("metric_type", "") or params.pop("metric_type", "") or index_metric or "COSINE").upper()
+        metric = (sp.get("metric_type", "") or params.pop("metric_type", "") or index_metric
+                  or "COSINE").upper()
         if index_metric and metric != index_metric:
             raise errors.MilvusError(errors.PARAMETER_INVALID,
                                      f"metric type not match: invalid parameter[expected={index_metric}]"
@@ -201,7 +224,7 @@ class DqlHandlers:
 
     # --- query
     def Query(self, request: Any, context: Any) -> Any:
-        info = self.ctx.collection(db_of(request), request.collection_name)
+        info = self.ctx.collection(db_of(request, context), request.collection_name)
         schema = info.schema
         qp = kv_dict(request.query_params)
         limit = _int_param(qp, "limit", -1)
@@ -216,8 +239,8 @@ class DqlHandlers:
             raise errors.invalid_parameter("empty expression should be used with limit")
         if limit >= 0 and (limit <= 0 or limit + offset > MAX_RESULT_WINDOW):
             raise errors.invalid_parameter(
-                f"invalid max query result window, (offset+limit) should be in range [1, {MAX_RESULT_WINDOW}], "
-                f"but got {limit + offset}")
+                "invalid max query result window, (offset+limit) should be in range "
+                f"[1, {MAX_RESULT_WINDOW}], but got {limit + offset}")
         if expr:
             validate(expr, schema, params)
         parts = partition_ids(info, request.partition_names)
@@ -242,4 +265,6 @@ class DqlHandlers:
 
 def _output_names(fields: tuple[str, ...], dyn_keys: tuple[str, ...]) -> list[str]:
     names = [f for f in fields if f != DYNAMIC_FIELD_NAME]
-    return names + list(dyn_keys) if dyn_keys else names + ([DYNAMIC_FIELD_NAME] if DYNAMIC_FIELD_NAME in fields else [])
+    if dyn_keys:
+        return names + list(dyn_keys)
+    return names + ([DYNAMIC_FIELD_NAME] if DYNAMIC_FIELD_NAME in fields else [])

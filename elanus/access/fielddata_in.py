@@ -15,7 +15,6 @@ fields convert in C); per-row Python runs only where the value itself is a Pytho
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +26,7 @@ from elanus.core.batch import (
     Columns,
     check_supported,
     empty_column,
+    json_loads,
     null_value,
     object_array,
     valid_key,
@@ -121,15 +121,17 @@ def columns_from_insert(fields_data: Sequence[schema_pb2.FieldData], num_rows: i
         meta_fd = next((fd for name, fd in given if name == dynamic.name), None)
         if meta_fd is not None:
             meta_rows = _parse_dynamic(meta_fd, schema)
+    known: list[tuple[FieldSchema, schema_pb2.FieldData]] = []
     for name, fd in given:
-        known = schema.get(name)
-        if known is None or (known.is_dynamic and dynamic is None):
+        match = schema.get(name)
+        if match is None or (match.is_dynamic and dynamic is None):
             ftype = schema_pb2.DataType.Name(fd.type) if fd.type in schema_pb2.DataType.values() else fd.type
             raise invalid_parameter(
                 f"fieldName {name} not exist in collection schema, fieldType {ftype}, fieldId {fd.field_id}")
+        known.append((match, fd))
     if n <= 0:
         raise _invalid("num_rows should be greater than 0", "invalid num_rows", n)
-    pending = _match_fields(given, schema, dynamic, n, is_upsert, allow_insert_auto_id)
+    pending = _match_fields(known, schema, dynamic, n, is_upsert, allow_insert_auto_id)
 
     for p in pending:  # Validate: per-field type and content checks
         if p.fd is not None:
@@ -150,16 +152,16 @@ def columns_from_insert(fields_data: Sequence[schema_pb2.FieldData], num_rows: i
     return columns
 
 
-def _match_fields(given: list[tuple[str, schema_pb2.FieldData]], schema: CollectionSchema,
+def _match_fields(given: list[tuple[FieldSchema, schema_pb2.FieldData]], schema: CollectionSchema,
                   dynamic: FieldSchema | None, n: int, is_upsert: bool,
                   allow_insert_auto_id: bool) -> list[_Pending]:
     """checkFieldsDataBySchema: duplicates, missing fields, the auto-id field count."""
     seen: set[str] = set()
-    for name, _ in given:
-        if name in seen:
-            raise invalid_parameter(f"duplicated field {name} found")
-        seen.add(name)
-    pending = [_Pending(schema.get(name), fd) for name, fd in given]  # type: ignore[arg-type]
+    for f, _ in given:
+        if f.name in seen:
+            raise invalid_parameter(f"duplicated field {f.name} found")
+        seen.add(f.name)
+    pending = [_Pending(f, fd) for f, fd in given]
     pk = schema.primary
     # Milvus counts an auto-id pk as generated on insert unless allow_insert_auto_id lets the
     # client supply it; a supplied pk then makes the field count one too many.
@@ -187,7 +189,7 @@ def _parse_dynamic(fd: schema_pb2.FieldData, schema: CollectionSchema) -> np.nda
     rows: list[dict[str, Any]] = []
     for s in raw:
         try:
-            obj = json.loads(s)
+            obj = json_loads(s)
         except ValueError as e:
             raise invalid_parameter(f"invalid dynamic field data, only json map is supported: {e}") from e
         if obj is None:
@@ -272,7 +274,7 @@ def _extract(f: FieldSchema, fd: schema_pb2.FieldData) -> Any:
 
 def _loads(f: FieldSchema, row: int, s: bytes) -> Any:
     try:
-        return json.loads(s)
+        return json_loads(s)
     except ValueError as e:
         # Milvus defers JSON syntax errors to segcore; Elanus parses here and says so.
         raise invalid_parameter(f"invalid JSON data of field {f.name}, row number: {row}: {e}") from e
@@ -314,7 +316,7 @@ def _extract_array(f: FieldSchema, fd: schema_pb2.FieldData) -> np.ndarray:
     cap = f.max_capacity
     for i, row in enumerate(rows):
         length = len(getattr(row, attr).data)
-        if length > cap:
+        if cap and length > cap:  # create_collection guarantees max_capacity; 0 = unknown
             raise _invalid(f"the length ({length}) of {i}th array exceeds max capacity ({cap})",
                            "valid length array", "array length exceeds max capacity")
     bounds = _INT_RANGES.get(f.element_type)
@@ -342,7 +344,7 @@ def _extract_array(f: FieldSchema, fd: schema_pb2.FieldData) -> np.ndarray:
 def _default_fill(f: FieldSchema) -> Any:
     value = f.default_value
     if f.dtype == DataType.JSON and isinstance(value, bytes | str):
-        return json.loads(value)  # JSON defaults are stored as bytes_data
+        return json_loads(value)  # JSON defaults are stored as bytes_data
     return value
 
 
@@ -356,7 +358,7 @@ def _fill(p: _Pending, n: int) -> None:
     if (f.nullable or f.default_value is not None) and p.valid is None:
         p.valid = np.ones(n, dtype=np.bool_)
     if p.values is None:
-        p.values = empty_column(f, 0)[:0] if f.dtype != DataType.FLOAT_VECTOR else np.zeros(0, np.float32)
+        p.values = np.zeros(0, np.float32) if f.dtype == DataType.FLOAT_VECTOR else empty_column(f, 0)
     vlen = 0 if p.valid is None else len(p.valid)
     if f.default_value is None:
         expected = n if f.nullable else 0

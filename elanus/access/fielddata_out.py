@@ -108,7 +108,11 @@ def _fill_values(fd: schema_pb2.FieldData, field: FieldSchema, values: np.ndarra
         if dynamic_keys is not None:
             keys = list(dynamic_keys)
             rows = [None if row is None else {k: row[k] for k in keys if k in row} for row in values]
-        target.data.extend([json_dumps(v) for v in rows])
+        # Append row by row: each bytes object dies at once, which is far cheaper than
+        # holding a list of thousands of them for one .extend (allocator churn).
+        data = target.data
+        for v in rows:
+            data.append(json_dumps(v))
     else:
         # ints and strings: .tolist() makes Python ints/strs in C; upb then takes the list.
         target.data.extend(values.tolist())

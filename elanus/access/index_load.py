@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
+from decimal import Decimal
 from typing import Any
 
 from pymilvus.grpc_gen import common_pb2, milvus_pb2
 
-from elanus.access.context import ProxyContext, db_of, kv_dict, partition_ids
+from elanus.access.context import ProxyContext, db_of, partition_ids
 from elanus.access.status import OK
 from elanus.cluster.types import CollectionInfo, IndexInfo, LoadState
 from elanus.core import errors
@@ -17,17 +19,65 @@ _STATE_IN_PROGRESS = common_pb2.IndexState.InProgress
 
 
 def flatten_index_params(pairs: Any) -> dict[str, str]:
-    """KV pairs with an optional JSON ``params`` entry → one flat dict (Milvus does the same)."""
-    params = kv_dict(pairs)
-    nested = params.pop("params", "")
-    if nested:
+    """KV pairs with an optional JSON ``params`` entry → one flat dict.
+
+    Milvus's ``ExpandIndexParams``: pairs apply in order (a later key overwrites an
+    earlier one), a key given twice is an error, and the values inside ``params``
+    become strings as Go's ``fmt.Sprintf("%v")`` prints them (JSON numbers are float64).
+    """
+    params: dict[str, str] = {}
+    seen: set[str] = set()
+    for kv in pairs:
+        if kv.key in seen:
+            raise errors.invalid_parameter(f"duplicated index param (key={kv.key}) (value={kv.value}) found")
+        seen.add(kv.key)
+        if kv.key != "params":
+            params[kv.key] = kv.value
+            continue
+        if not kv.value:
+            continue  # tolerated: raw clients send an empty ``params``
         try:
-            extra = json.loads(nested)
+            extra = json.loads(kv.value)
         except json.JSONDecodeError as exc:
-            raise errors.invalid_parameter(f"index params [{nested}] is not a valid json") from exc
-        if isinstance(extra, dict):
-            params.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in extra.items()})
+            raise errors.invalid_parameter(f"index params [{kv.value}] is not a valid json") from exc
+        if not isinstance(extra, dict):
+            raise errors.invalid_parameter(f"index params [{kv.value}] is not a valid json")
+        params.update({k: _go_value(v) for k, v in extra.items()})
     return params
+
+
+def _go_value(value: Any) -> str:
+    """Go's ``%v`` of a value ``encoding/json`` decoded into ``any``."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return _go_float(float(value))
+    if value is None:
+        return "<nil>"
+    return json.dumps(value)
+
+
+def _go_float(x: float) -> str:
+    """``%v`` of a float64 (strconv ``'g'``, shortest): exponent form when exp < -4 or exp >= 6,
+    so ``16.0`` prints ``16`` and ``1000000`` prints ``1e+06``, as in Milvus."""
+    if math.isnan(x) or math.isinf(x):
+        return "NaN" if math.isnan(x) else ("+Inf" if x > 0 else "-Inf")
+    sign = "-" if math.copysign(1.0, x) < 0 else ""
+    if x == 0:
+        return sign + "0"
+    _, digit_tuple, exponent = Decimal(repr(abs(x))).normalize().as_tuple()
+    digits = "".join(map(str, digit_tuple))
+    exp = len(digits) + int(exponent) - 1  # decimal exponent of the first digit
+    if exp < -4 or exp >= 6:
+        head = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        return f"{sign}{head}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
+    if exp < 0:
+        return f"{sign}0.{'0' * (-exp - 1)}{digits}"
+    if exp + 1 >= len(digits):
+        return sign + digits + "0" * (exp + 1 - len(digits))
+    return f"{sign}{digits[:exp + 1]}.{digits[exp + 1:]}"
 
 
 def _description(ctx: ProxyContext, index: IndexInfo) -> milvus_pb2.IndexDescription:
@@ -45,21 +95,24 @@ class IndexLoadHandlers:
 
     # --- indexes
     def CreateIndex(self, request: Any, context: Any) -> Any:
-        info = self.ctx.collection(db_of(request), request.collection_name)
+        info = self.ctx.collection(db_of(request, context), request.collection_name)
         field = info.schema.get(request.field_name)
         if field is None:
             raise errors.invalid_parameter(f"cannot create index on non-exist field: {request.field_name}")
         params = flatten_index_params(request.extra_params)
-        self.ctx.registry.data_coord().create_index(info, field.name, request.index_name or field.name, params)
+        index_name = request.index_name or field.name
+        self.ctx.registry.data_coord().create_index(info, field.name, index_name, params)
         self.ctx.invalidate_indexes()
         return OK
 
     def DescribeIndex(self, request: Any, context: Any) -> Any:
-        info = self.ctx.collection(db_of(request), request.collection_name)
-        found = self.ctx.registry.data_coord().describe_indexes(info.id, request.index_name, request.field_name)
+        info = self.ctx.collection(db_of(request, context), request.collection_name)
+        dc = self.ctx.registry.data_coord()
+        found = dc.describe_indexes(info.id, request.index_name, request.field_name)
         if not found:
-            raise errors.index_not_found(f"index not found, collection: {info.name}, index: {request.index_name}"
-                                         if request.index_name else f"collection: {info.name}")
+            detail = (f"index not found, collection: {info.name}, index: {request.index_name}"
+                      if request.index_name else f"collection: {info.name}")
+            raise errors.index_not_found(detail)
         return milvus_pb2.DescribeIndexResponse(status=OK,
                                                 index_descriptions=[_description(self.ctx, i) for i in found])
 
@@ -75,9 +128,14 @@ class IndexLoadHandlers:
                                                         total_rows=desc.total_rows)
 
     def DropIndex(self, request: Any, context: Any) -> Any:
-        info = self.ctx.collection(db_of(request), request.collection_name)
+        info = self.ctx.collection(db_of(request, context), request.collection_name)
         if self.ctx.registry.query_coord().loaded_partitions(info.id) is not None:
-            raise errors.invalid_parameter("index cannot be dropped, collection is loaded, please release it first")
+            # Milvus's DataCoord.DropIndex: only a vector index is pinned by a load.
+            for index in self.ctx.registry.data_coord().describe_indexes(info.id, request.index_name):
+                field = info.schema.get(index.field_name)
+                if field is not None and field.dtype.is_vector:
+                    raise errors.invalid_parameter(
+                        f"vector index cannot be dropped on loaded collection: {info.id}")
         self.ctx.registry.data_coord().drop_index(info.id, request.index_name)
         self.ctx.invalidate_indexes()
         return OK
@@ -85,38 +143,37 @@ class IndexLoadHandlers:
     # --- load
     def _check_vector_indexes(self, info: CollectionInfo) -> None:
         indexed = {i.field_name for i in self.ctx.indexes(info.id)}
-        for f in info.schema.vector_fields:
-            if f.name not in indexed:
-                raise errors.MilvusError(errors.INDEX_NOT_FOUND, errors.compose(
-                    errors.INDEX_NOT_FOUND, fields={"collection": info.name},
-                    detail=f"there is no vector index on field: [{f.name}], please create index firstly"))
+        missing = [f.name for f in info.schema.vector_fields if f.name not in indexed]
+        if missing:  # Go prints the []string as [a b]
+            raise errors.invalid_parameter(
+                f"there is no vector index on field: [{' '.join(missing)}], please create index firstly")
 
     def LoadCollection(self, request: Any, context: Any) -> Any:
-        info = self.ctx.collection(db_of(request), request.collection_name)
+        info = self.ctx.collection(db_of(request, context), request.collection_name)
         self._check_vector_indexes(info)
         self.ctx.registry.query_coord().load(info, (), max(request.replica_number, 1))
         return OK
 
     def LoadPartitions(self, request: Any, context: Any) -> Any:
-        info = self.ctx.collection(db_of(request), request.collection_name)
+        info = self.ctx.collection(db_of(request, context), request.collection_name)
         parts = partition_ids(info, request.partition_names)
         self._check_vector_indexes(info)
         self.ctx.registry.query_coord().load(info, parts, max(request.replica_number, 1))
         return OK
 
     def ReleaseCollection(self, request: Any, context: Any) -> Any:
-        info = self.ctx.collection(db_of(request), request.collection_name)
+        info = self.ctx.collection(db_of(request, context), request.collection_name)
         self.ctx.registry.query_coord().release(info.id)
         return OK
 
     def ReleasePartitions(self, request: Any, context: Any) -> Any:
-        info = self.ctx.collection(db_of(request), request.collection_name)
+        info = self.ctx.collection(db_of(request, context), request.collection_name)
         parts = partition_ids(info, request.partition_names)
         self.ctx.registry.query_coord().release(info.id, parts)
         return OK
 
     def GetLoadingProgress(self, request: Any, context: Any) -> Any:
-        info = self.ctx.collection(db_of(request), request.collection_name)
+        info = self.ctx.collection(db_of(request, context), request.collection_name)
         parts = partition_ids(info, request.partition_names)
         progress = self.ctx.registry.query_coord().load_progress(info.id, parts)
         if progress.state == LoadState.NOT_LOAD:
@@ -125,7 +182,7 @@ class IndexLoadHandlers:
                                                      refresh_progress=progress.percent)
 
     def GetLoadState(self, request: Any, context: Any) -> Any:
-        info = self.ctx.collection(db_of(request), request.collection_name)
+        info = self.ctx.collection(db_of(request, context), request.collection_name)
         parts = partition_ids(info, request.partition_names)
         progress = self.ctx.registry.query_coord().load_progress(info.id, parts)
         return milvus_pb2.GetLoadStateResponse(status=OK, state=int(progress.state))

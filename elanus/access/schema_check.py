@@ -19,6 +19,9 @@ MAX_VECTOR_FIELDS = 10
 MAX_DIM = 32768
 MAX_VARCHAR_LENGTH = 65535
 MAX_ARRAY_CAPACITY = 4096
+MAX_PARTITIONS = 1024
+_NO_STRING = "string data type not supported yet, please use VarChar type instead"
+_RESERVED_FIELD_NAMES = frozenset({"RowID", "Timestamp", "__virtual_pk__"})
 _SUPPORTED_NOW = {
     DataType.BOOL, DataType.INT8, DataType.INT16, DataType.INT32, DataType.INT64, DataType.FLOAT,
     DataType.DOUBLE, DataType.VARCHAR, DataType.JSON, DataType.ARRAY, DataType.FLOAT_VECTOR,
@@ -54,8 +57,8 @@ def _check_vector(f: schema_pb2.FieldSchema) -> None:
     if dim <= 1:
         raise errors.invalid_parameter(f"invalid dimension: {dim}. should be in range 2 ~ {MAX_DIM}")
     if dim > MAX_DIM:
-        raise errors.invalid_parameter(
-            f"invalid dimension: {dim} of field {f.name}. float vector dimension should be in range 2 ~ {MAX_DIM}")
+        raise errors.invalid_parameter(f"invalid dimension: {dim} of field {f.name}. "
+                                       f"float vector dimension should be in range 2 ~ {MAX_DIM}")
 
 
 def _check_varchar(f: schema_pb2.FieldSchema, collection: str) -> None:
@@ -69,7 +72,18 @@ def _check_varchar(f: schema_pb2.FieldSchema, collection: str) -> None:
             f"but got {length} instead")
 
 
-def _check_array(f: schema_pb2.FieldSchema, collection: str) -> None:
+def _check_element_type(element_type: int) -> None:
+    """Milvus's ``validateElementType``."""
+    if element_type in _ARRAY_ELEMENTS:
+        return
+    if element_type == DataType.STRING:
+        raise errors.invalid_parameter(_NO_STRING)
+    if element_type == DataType.NONE:
+        raise errors.invalid_parameter("element data type None is not valid")
+    raise errors.invalid_parameter(f"element type {_type_name(element_type)} is not supported")
+
+
+def _check_capacity(f: schema_pb2.FieldSchema, collection: str) -> None:
     if "max_capacity" not in _params(f):
         raise _missing(f"type param(max_capacity) should be specified for array field {f.name} "
                        f"of collection {collection}")
@@ -77,28 +91,70 @@ def _check_array(f: schema_pb2.FieldSchema, collection: str) -> None:
     if cap <= 0 or cap > MAX_ARRAY_CAPACITY:
         raise errors.invalid_parameter(
             f"the maximum capacity specified for a Array should be in (0, {MAX_ARRAY_CAPACITY}]")
-    if DataType(f.element_type) not in _ARRAY_ELEMENTS:
-        raise errors.invalid_parameter(f"element type {DataType(f.element_type).display} is not supported")
-    if f.element_type == DataType.VARCHAR:
+
+
+def _type_name(value: int) -> str:
+    try:
+        return DataType(value).display
+    except ValueError:
+        return str(value)
+
+
+def _check_field(f: schema_pb2.FieldSchema, collection: str) -> None:
+    """Milvus's ``ValidateField``, after Elanus's own "not supported yet" gate."""
+    check_field_name(f.name)
+    try:
+        dtype = DataType(f.data_type)
+    except ValueError:
+        dtype = DataType.NONE
+    if dtype not in _SUPPORTED_NOW:
+        raise MilvusError(errors.OPERATION_NOT_SUPPORTED,
+                          f"data type {_type_name(f.data_type)} is not supported yet by Elanus")
+    if dtype.is_vector:
+        _check_vector(f)
+    if dtype == DataType.VARCHAR or (dtype == DataType.ARRAY and f.element_type == DataType.VARCHAR):
         _check_varchar(f, collection)
+    if dtype == DataType.ARRAY:
+        _check_element_type(f.element_type)
+        _check_capacity(f, collection)
+    if f.nullable and dtype.is_vector:
+        raise errors.invalid_parameter(f"primary field or vector field not support null, field: {f.name}")
 
 
-def check_create_schema(sp: schema_pb2.CollectionSchema, name: str, shards: int) -> None:
-    """Raise the first problem Milvus would report for this CreateCollection."""
-    if sp.name and sp.name != name:
-        raise errors.invalid_parameter(
-            f"collection name [{name}] not matches schema name [{sp.name}]")
+def _is_vector(f: schema_pb2.FieldSchema) -> bool:
+    try:
+        return DataType(f.data_type).is_vector
+    except ValueError:
+        return False
+
+
+def check_create_schema(sp: schema_pb2.CollectionSchema, name: str, shards: int,
+                        num_partitions: int = 0) -> None:
+    """Raise the first problem Milvus would report for this CreateCollection.
+
+    The order is the proxy's ``createCollectionTask.PreExecute``, then the root
+    coordinator's schema checks. The name checked is the schema's own name (as in
+    Milvus); a raw request with an empty schema name falls back to ``name``.
+    """
+    schema_name = sp.name or name
     if shards > MAX_SHARDS:
         raise errors.invalid_parameter(f"maximum shards's number should be limited to {MAX_SHARDS}")
     if len(sp.fields) > MAX_FIELDS:
         raise errors.invalid_parameter(f"maximum field's number should be limited to {MAX_FIELDS}")
-    vectors = [f for f in sp.fields if DataType(f.data_type).is_vector]
+    vectors = [f for f in sp.fields if _is_vector(f)]
     if len(vectors) > MAX_VECTOR_FIELDS:
         raise errors.invalid_parameter(
             f"maximum vector field's number should be limited to {MAX_VECTOR_FIELDS}")
     if not vectors:
         raise errors.invalid_parameter("schema does not contain vector field")
-    check_collection_name(name)
+    check_collection_name(schema_name)
+    # validateReservedFieldNames
+    for f in sp.fields:
+        if f.name in _RESERVED_FIELD_NAMES:
+            detail = f'field name "{f.name}" is reserved for internal use and cannot be used in user schemas'
+            raise MilvusError(errors.FIELD_INVALID_NAME, f"{detail}: " + errors.compose(
+                errors.FIELD_INVALID_NAME, fields={"field": f.name}))
+    # validatePrimaryKey
     pk_index = -1
     for i, f in enumerate(sp.fields):
         if f.is_primary_key:
@@ -110,36 +166,70 @@ def check_create_schema(sp: schema_pb2.CollectionSchema, name: str, shards: int)
             pk_index = i
     if pk_index == -1:
         raise _missing("primary key is not specified")
-    auto_fields = [f.name for f in sp.fields if f.autoID]
-    if len(auto_fields) > 1:
-        raise errors.invalid_parameter(
-            f"only one field can speficy AutoID with true, field name = {auto_fields[0]}, {auto_fields[1]}")
+    # validateDynamicField
+    if any(f.is_dynamic for f in sp.fields):
+        raise errors.invalid_parameter("cannot explicitly set a field as a dynamic field")
+    # ValidateFieldAutoID
+    auto_index = -1
+    for i, f in enumerate(sp.fields):
+        if f.autoID:
+            if auto_index != -1:
+                raise errors.invalid_parameter(f"only one field can speficy AutoID with true, field name = "
+                                               f"{sp.fields[auto_index].name}, {f.name}")
+            auto_index = i
+            if not f.is_primary_key:
+                raise errors.invalid_parameter(
+                    f"only primary field can speficy AutoID with true, field name = {f.name}")
+    # validateFieldType
     for f in sp.fields:
-        if f.autoID and not f.is_primary_key:
-            raise errors.invalid_parameter(f"only primary field can speficy AutoID with true, field name = {f.name}")
-    keys = [f for f in sp.fields if f.is_partition_key]
-    if len(keys) > 1:
-        raise errors.invalid_parameter("there are more than one partition key")
-    for f in keys:
-        if f.is_primary_key:
-            raise errors.invalid_parameter("the partition key field must not be primary field")
-        if f.data_type not in (DataType.INT64, DataType.VARCHAR):
-            raise errors.invalid_parameter("the data type of partition key should be Int64 or VarChar")
+        if f.data_type == DataType.STRING:
+            raise errors.invalid_parameter(_NO_STRING)
+        if f.data_type == DataType.NONE:
+            raise errors.invalid_parameter("data type None is not valid")
+        if f.data_type == DataType.ARRAY:
+            _check_element_type(f.element_type)
+    _check_partition_key(sp, num_partitions)
+    for f in sp.fields:
+        _check_field(f, schema_name)
+    # validateDuplicatedFieldName
     seen: set[str] = set()
     for f in sp.fields:
-        check_field_name(f.name)
-        dtype = DataType(f.data_type)
-        if dtype not in _SUPPORTED_NOW:
-            raise MilvusError(errors.OPERATION_NOT_SUPPORTED,
-                              f"data type {dtype.display} is not supported yet by Elanus")
-        if dtype.is_vector:
-            _check_vector(f)
-        elif dtype == DataType.VARCHAR:
-            _check_varchar(f, name)
-        elif dtype == DataType.ARRAY:
-            _check_array(f, name)
-        if f.nullable and (f.is_primary_key or dtype.is_vector):
-            raise errors.invalid_parameter(f"primary field or vector field not support null, field: {f.name}")
         if f.name in seen:
             raise errors.invalid_parameter(f"duplicated field name {f.name} found")
         seen.add(f.name)
+    # The root coordinator's checks.
+    if schema_name != name:
+        raise errors.MilvusError(errors.PARAMETER_INVALID,
+                                 f"collection name = {name}, schema.Name={schema_name}: invalid parameter"
+                                 "[expected=collection name matches schema name][actual=don't match]")
+    for f in sp.fields:
+        if f.nullable and f.is_primary_key:
+            raise errors.invalid_parameter(
+                f"primary field not support null, type:{_type_name(f.data_type)}, name:{f.name}")
+
+
+def _check_partition_key(sp: schema_pb2.CollectionSchema, num_partitions: int) -> None:
+    """Milvus's ``validatePartitionKey``."""
+    key_index = -1
+    for i, f in enumerate(sp.fields):
+        if not f.is_partition_key:
+            continue
+        if key_index != -1:
+            raise errors.invalid_parameter(
+                f"there are more than one partition key, field name = {sp.fields[key_index].name}, {f.name}")
+        if f.is_primary_key:
+            raise errors.invalid_parameter("the partition key field must not be primary field")
+        if f.nullable:
+            raise errors.invalid_parameter("partition key field not support nullable")
+        if f.data_type not in (DataType.INT64, DataType.VARCHAR):
+            raise errors.invalid_parameter("the data type of partition key should be Int64 or VarChar")
+        if num_partitions < 0:
+            raise errors.invalid_parameter(
+                "the specified partitions should be greater than 0 if partition key is used")
+        if num_partitions > MAX_PARTITIONS:
+            raise errors.invalid_parameter(
+                f"partition number ({num_partitions}) exceeds max configuration ({MAX_PARTITIONS})")
+        key_index = i
+    if key_index == -1 and num_partitions != 0:
+        raise errors.invalid_parameter(
+            "num_partitions should only be specified with partition key field enabled")

@@ -14,13 +14,49 @@ from typing import Any
 from google.protobuf import message_factory
 from pymilvus.grpc_gen import common_pb2, milvus_pb2
 
-from elanus.core.errors import PARAMETER_INVALID, UNEXPECTED, MilvusError, legacy_code
+from elanus.core.errors import PARAMETER_INVALID, UNEXPECTED, MilvusError
 
 log = logging.getLogger(__name__)
 
-_INPUT_ERROR_CODES = {PARAMETER_INVALID, 1101, 1102, 100, 200, 800}
+# Codes whose Status carries ``extra_info["is_input_error"] = "true"``: merr's sentinels
+# built WithErrorType(InputError), plus the not-found codes the proxy stamps as input
+# errors when the user named the thing (collection, partition, database, alias).
+_INPUT_ERROR_CODES = frozenset({
+    102, 104, 105, 107, 108, 109, 300, 301, 302, 303, 702, 801, 802,
+    PARAMETER_INVALID, 1101, 1102, 1400, 1401, 1402, 1800, 1801, 1802, 1804, 2100, 2201,
+    100, 200, 800, 1600,
+})
 
 OK = common_pb2.Status()
+
+# merr's ``oldCode``: the deprecated ``commonpb.ErrorCode`` paired with each code (the
+# numbers are taken from the proto enum by name, so they cannot drift).
+_LEGACY_BY_NAME = {
+    "NotReadyServe": (1, 110),
+    "CollectionNotExists": (100,),
+    "IllegalArgument": (PARAMETER_INVALID, 1101, 1102),
+    "NodeIDNotMatch": (904,),
+    "MetaFailed": (200, 400, 501),
+    "NoReplicaAvailable": (401, 503, 506, 905),
+    "InsufficientMemoryToLoad": (3,),
+    "DiskQuotaExhausted": (7,),
+    "TimeTickLongDelay": (11, 505),
+    "RateLimit": (8,),
+    "ForceDeny": (9,),
+    "IndexNotExist": (700,),
+    "SegmentNotFound": (600,),
+    "SchemaMismatch": (109,),
+}
+_LEGACY = {code: common_pb2.ErrorCode.Value(name)
+           for name, codes in _LEGACY_BY_NAME.items() for code in codes}
+_LEGACY_UNEXPECTED = common_pb2.ErrorCode.Value("UnexpectedError")
+
+
+def legacy_code(code: int) -> int:
+    """The legacy ``error_code`` old SDKs read for a Milvus ``code`` (0 for success)."""
+    if code == 0:
+        return 0
+    return _LEGACY.get(code, _LEGACY_UNEXPECTED)
 
 
 def status_of(err: BaseException) -> common_pb2.Status:

@@ -4,17 +4,13 @@ engine and segments, and its Arrow form for the WAL and segment files.
 ``Columns = dict[str, np.ndarray]`` keyed by field name; every array has the same
 length ``n`` (its first axis). Per Milvus data type:
 
-==========================  ===============================================================
-Bool                        ``np.bool_``
-Int8 / Int16 / Int32 / Int64 ``np.int8`` / ``np.int16`` / ``np.int32`` / ``np.int64``
-Float / Double              ``np.float32`` / ``np.float64``
-VarChar (String, Text)      object array of Python ``str``
-JSON and dynamic ``$meta``  object array of parsed Python values (dict/list/str/number/bool/
-                            None); ``$meta`` rows are always dicts
-Array                       object array of Python lists (elements per ``element_type``), or
-                            None at null rows
-FloatVector                 ``np.float32`` shaped ``(n, dim)``
-==========================  ===============================================================
+- Bool → ``np.bool_``; Int8/Int16/Int32/Int64 → ``np.int8``/``np.int16``/``np.int32``/
+  ``np.int64``; Float → ``np.float32``; Double → ``np.float64``;
+- VarChar (also String, Text) → object array of Python ``str``;
+- JSON and the dynamic field ``$meta`` → object array of parsed Python values
+  (dict/list/str/number/bool/None); ``$meta`` rows are always dicts;
+- Array → object array of Python lists (elements per ``element_type``), or None;
+- FloatVector → ``np.float32`` shaped ``(n, dim)``.
 
 Nullable fields carry a second column ``name + "$valid"`` (``np.bool_``, False = null).
 At null rows the value column holds the type's null value (:func:`null_value`: 0, False,
@@ -26,6 +22,10 @@ columns and are never interpreted here.
 Arrays handed out by :func:`from_arrow` may be read-only zero-copy views of Arrow
 buffers: copy before mutating.
 
+JSON text is read by :func:`json_loads` (strict JSON: no NaN/Infinity literals; integers
+beyond 64 bits come back as float, as Go's and simdjson's float64 reading has it) and
+written by :func:`json_dumps` (compact, UTF-8), so parse → dump → parse is exact.
+
 Arrow form (:func:`to_arrow` / :func:`from_arrow`): native Arrow ints/floats/bool,
 ``pa.string()`` for strings, ``pa.binary()`` holding compact JSON UTF-8 text for JSON and
 ``$meta``, ``pa.list_(element)`` for Array, ``pa.fixed_size_list(pa.float32(), dim)`` for
@@ -35,6 +35,8 @@ Binary, Sparse) are not supported yet and raise :func:`unsupported`.
 
 from __future__ import annotations
 
+import copy
+import importlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -47,6 +49,13 @@ from elanus.core.errors import OPERATION_NOT_SUPPORTED, MilvusError, compose
 from elanus.core.schema import CollectionSchema, DataType, FieldSchema
 
 Columns = dict[str, np.ndarray]
+
+# orjson (a hard dependency of pymilvus, hence always installed beside it) is ~10x faster
+# than the stdlib codec on the per-row JSON of dynamic fields; the stdlib is the fallback.
+try:
+    _orjson: Any = importlib.import_module("orjson")
+except ImportError:  # pragma: no cover
+    _orjson = None
 
 VALID_SUFFIX = "$valid"
 
@@ -134,21 +143,45 @@ def empty_column(field: FieldSchema, n: int, fill: Any = None) -> np.ndarray:
         # Mutable defaults (dict/list) must not be shared between rows.
         mutable = isinstance(fill, dict | list)
         for i in range(n):
-            out[i] = _copy_json(fill) if mutable else fill
+            out[i] = copy.deepcopy(fill) if mutable else fill
     return out
 
 
-def _copy_json(value: Any) -> Any:
-    return json.loads(json.dumps(value))
+_STD_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_STD_ASCII_ENCODER = json.JSONEncoder(separators=(",", ":"))
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"invalid JSON literal {name}")
+
+
+# NaN/Infinity are not JSON (Go's encoding/json and simdjson reject them too).
+_STD_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def json_dumps(value: Any) -> bytes:
     """Compact JSON UTF-8 text, the stored and wire form of JSON values."""
+    if _orjson is not None:
+        try:
+            return bytes(_orjson.dumps(value))
+        except TypeError:
+            pass  # ints beyond 64 bits, non-str keys, lone surrogates: the stdlib copes
     try:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+        return _STD_ENCODER.encode(value).encode()
     except UnicodeEncodeError:
         # A lone surrogate (from a "\\ud800" escape) cannot be UTF-8: keep it escaped.
-        return json.dumps(value, separators=(",", ":")).encode()
+        return _STD_ASCII_ENCODER.encode(value).encode()
+
+
+def json_loads(data: bytes | str) -> Any:
+    """Parse JSON text (raises ValueError). Accepts exactly what the stdlib accepts, except
+    the NaN/Infinity literals."""
+    if _orjson is not None:
+        try:
+            return _orjson.loads(data)
+        except ValueError:
+            pass  # e.g. integers beyond 64 bits, lone surrogate escapes: retry with the stdlib
+    return _STD_DECODER.decode(data.decode() if isinstance(data, bytes) else data)
 
 
 def arrow_type(field: FieldSchema) -> pa.DataType:
@@ -233,12 +266,7 @@ def _field_to_arrow(field: FieldSchema, values: np.ndarray, valid: np.ndarray | 
     if dtype.is_string or dtype == DataType.ARRAY:
         return pa.array(values, type=atype, mask=mask)
     if dtype == DataType.JSON:
-        encoded: list[bytes | None]
-        if valid is None:
-            encoded = [json_dumps(v) for v in values]
-        else:
-            encoded = [json_dumps(v) if ok else None for v, ok in zip(values, valid.tolist(), strict=True)]
-        return pa.array(encoded, type=atype)
+        return _json_to_arrow(values, valid)
     # FloatVector: the flat float32 buffer becomes the child array without a copy.
     dim = field.dim
     matrix = np.ascontiguousarray(values, dtype=np.float32)
@@ -249,6 +277,25 @@ def _field_to_arrow(field: FieldSchema, values: np.ndarray, valid: np.ndarray | 
         return pa.FixedSizeListArray.from_arrays(flat, dim)
     bitmap = pa.array(valid, type=pa.bool_()).buffers()[1]
     return pa.Array.from_buffers(atype, len(matrix), [bitmap], children=[flat])
+
+
+def _json_to_arrow(values: np.ndarray, valid: np.ndarray | None) -> pa.Array:
+    """Binary array of the rows' JSON text, built straight into one data buffer: keeping
+    thousands of small ``bytes`` alive in a list costs ~10x more than the encoding."""
+    data = bytearray()
+    lengths: list[int] = []
+    flags = [True] * len(values) if valid is None else valid.tolist()
+    for v, ok in zip(values, flags, strict=True):
+        encoded = json_dumps(v) if ok else b""
+        data += encoded
+        lengths.append(len(encoded))
+    if len(data) > np.iinfo(np.int32).max:
+        raise ValueError("JSON column exceeds 2 GiB; split the batch")
+    offsets = np.zeros(len(values) + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    bitmap = None if valid is None else pa.array(valid, type=pa.bool_()).buffers()[1]
+    return pa.Array.from_buffers(pa.binary(), len(values),
+                                 [bitmap, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
 def from_arrow(batch: pa.RecordBatch | pa.Table, schema: CollectionSchema) -> Columns:
@@ -280,7 +327,7 @@ def _field_from_arrow(field: FieldSchema, arr: pa.Array) -> np.ndarray:
             arr = arr.fill_null(null_value(field))
         return arr.to_numpy(zero_copy_only=False)
     if dtype == DataType.JSON:
-        return object_array((None if b is None else json.loads(b) for b in arr.to_pylist()), n)
+        return object_array((None if b is None else json_loads(b) for b in arr.to_pylist()), n)
     if dtype == DataType.ARRAY:
         return object_array(arr.to_pylist(), n)
     dim = field.dim

@@ -67,14 +67,14 @@ def test_databases(uri: str, name: str) -> None:
     db = "db_" + name
     c.create_database(db)
     assert db in c.list_databases()
-    c.using_database(db)
+    c.use_database(db)
     c.create_collection(name, dimension=DIM)
     assert c.list_collections() == [name]
-    c.using_database("default")
+    c.use_database("default")
     assert name not in c.list_collections()
-    c.using_database(db)
+    c.use_database(db)
     c.drop_collection(name)
-    c.using_database("default")
+    c.use_database("default")
     c.drop_database(db)
     assert db not in c.list_databases()
     c.close()

@@ -70,20 +70,20 @@ def test_explicit_schema_flush_index_load_search(client: MilvusClient, name: str
     res = client.search(name, queries.tolist(), limit=5, search_params={"params": {"ef": 64, "nprobe": 16}},
                         output_fields=["tag"])
     exact = np.argsort(((vecs[None, :, :] - queries[:, None, :]) ** 2).sum(-1), axis=1)[:, :5]
-    recall = np.mean([len({h["id"] for h in hits} & set(exact[i].tolist())) / 5 for i, hits in enumerate(res)])
+    recall = np.mean([len({h["pk"] for h in hits} & set(exact[i].tolist())) / 5 for i, hits in enumerate(res)])
     assert recall >= (0.6 if index_type == "IVF_PQ" else 0.9)
-    for i, hits in enumerate(res):
+    for _i, hits in enumerate(res):
         for h in hits:
-            assert h["entity"]["tag"] == f"t{h['id'] % 10}"
+            assert h["entity"]["tag"] == f"t{h['pk'] % 10}"
     # filtered search honours the filter and returns full pages
     res = client.search(name, queries[:5].tolist(), limit=10, filter="flag == true and score < 0.5")
     for hits in res:
         assert len(hits) == 10
-        assert all(h["id"] % 2 == 0 and h["id"] / n < 0.5 for h in hits)
+        assert all(h["pk"] % 2 == 0 and h["pk"] / n < 0.5 for h in hits)
     # offset pages line up with a bigger limit
     full = client.search(name, queries[:1].tolist(), limit=10, search_params={"params": {"ef": 128}})
     page = client.search(name, queries[:1].tolist(), limit=5, offset=5, search_params={"params": {"ef": 128}})
-    assert [h["id"] for h in page[0]] == [h["id"] for h in full[0]][5:]
+    assert [h["pk"] for h in page[0]] == [h["pk"] for h in full[0]][5:]
     client.release_collection(name)
     assert client.get_load_state(name)["state"].name == "NotLoad"
     client.drop_index(name, "vec")

@@ -198,7 +198,9 @@ def test_txn_cas_counter_race(meta: MetaStore) -> None:
                 kv = meta.get("counter")
                 assert kv is not None
                 new = str(int(kv.value) + 1).encode()
-                if meta.txn([Compare("counter", "mod_revision", "==", kv.mod_revision)], [Op.put("counter", new)]):
+                if meta.txn(
+                    [Compare("counter", "mod_revision", "==", kv.mod_revision)], [Op.put("counter", new)]
+                ):
                     break
                 conflicts[t] += 1
 
@@ -252,7 +254,11 @@ def test_watch_delivers_changes_in_revision_order(meta: MetaStore) -> None:
         ("put", "w/b", b"3"),
         ("put", "w/c", b"4"),
     ]
-    assert sorted((e.type, e.kv.key) for e in got[5:]) == [("delete", "w/a"), ("delete", "w/b"), ("delete", "w/c")]
+    assert sorted((e.type, e.kv.key) for e in got[5:]) == [
+        ("delete", "w/a"),
+        ("delete", "w/b"),
+        ("delete", "w/c"),
+    ]
     revisions = [e.kv.mod_revision for e in got]
     assert revisions == sorted(revisions)
     assert got[3].kv.mod_revision == got[4].kv.mod_revision, "one txn, one revision"

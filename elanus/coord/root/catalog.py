@@ -21,7 +21,7 @@ from elanus.cluster.types import (
     PartitionInfo,
 )
 from elanus.core.schema import from_bytes
-from elanus.storage.meta.base import MetaStore
+from elanus.storage.meta.base import MetaStore, Op
 
 _DB_PREFIX = "root-coord/database/db-info/"
 _COLL_PREFIX = "root-coord/database/collection-info/"
@@ -95,7 +95,15 @@ class Catalog:
 
     # --- collections
     def put_collection(self, info: CollectionInfo) -> None:
-        self._meta.put(f"{_COLL_PREFIX}{info.db_id}/{info.id}", _collection_to_json(info))
+        key = f"{_COLL_PREFIX}{info.db_id}/{info.id}"
+        old = self.collections.get(info.id)
+        if old is not None and old.db_id != info.db_id:
+            # Renamed into another database: the key moves, in one transaction, so a
+            # restart never loads the collection twice (or from its old database).
+            self._meta.txn([], [Op.delete(f"{_COLL_PREFIX}{old.db_id}/{info.id}"),
+                                Op.put(key, _collection_to_json(info))])
+        else:
+            self._meta.put(key, _collection_to_json(info))
         self.collections[info.id] = info
 
     def delete_collection(self, info: CollectionInfo) -> None:

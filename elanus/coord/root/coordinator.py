@@ -92,7 +92,8 @@ class RootCoordImpl:
         with self._catalog.lock:
             if name in self._catalog.databases:
                 raise errors.invalid_parameter(f"database already exist: {name}")
-            if len(self._catalog.databases) >= MAX_DATABASES:
+            # Milvus does not count the default database against the limit (its check is ``>``).
+            if len(self._catalog.databases) > MAX_DATABASES:
                 raise errors.error(errors.DATABASE_NUM_LIMIT, limit=MAX_DATABASES)
             self._catalog.put_database(DatabaseInfo(self.alloc_ids(1), name, self.alloc_timestamp(),
                                                     dict(properties)))
@@ -143,8 +144,8 @@ class RootCoordImpl:
                 raise errors.invalid_parameter(
                     f"create duplicate collection with different parameters, collection: {name}")
             if (database.id, name) in self._catalog.aliases:
-                raise errors.invalid_parameter(
-                    f"collection name [{name}] conflicts with an existing alias, please choose a unique name")
+                raise _alias_error(errors.ALIAS_COLLECTION_NAME_CONFLICT, database.name, name,
+                                   "please choose a unique name")
             cid = self.alloc_ids(1)
             ts = self.alloc_timestamp()
             channels = tuple(f"{CHANNEL_PREFIX}_{(cid + i) % PCHANNEL_COUNT}_{cid}v{i}"
@@ -152,6 +153,12 @@ class RootCoordImpl:
             schema = from_proto(prepared)
             if schema.partition_key is not None:
                 count = num_partitions or DEFAULT_PARTITIONS_WITH_KEY
+                if count < 0:
+                    raise errors.invalid_parameter(
+                        "the specified partitions should be greater than 0 if partition key is used")
+                if count > MAX_PARTITIONS:
+                    raise errors.invalid_parameter(f"partition number ({count}) exceeds max configuration "
+                                                   f"({MAX_PARTITIONS}), collection: {name}")
                 partitions = tuple(PartitionInfo(self.alloc_ids(1), f"{DEFAULT_PARTITION}_{i}", ts)
                                    for i in range(count))
             else:
@@ -193,12 +200,25 @@ class RootCoordImpl:
         return self._catalog.collections_in(self._db(db).id)
 
     def rename_collection(self, db: str, old: str, new_db: str, new: str) -> None:
+        """Milvus's ``CheckIfCollectionRenamable`` checks, in its order."""
+        db = db or DEFAULT_DB
+        new_db = new_db or db
+        if db == new_db and old == new:
+            raise errors.invalid_parameter("collection name or database name should be different")
         with self._catalog.lock:
-            info = self._find(db, old)
-            target = self._db(new_db or db)
+            target = self._db(new_db)
+            source = self._db(db)
+            if (source.id, old) in self._catalog.aliases:
+                raise errors.invalid_parameter(f"unsupported use an alias to rename collection, alias:{old}")
+            if (target.id, new) in self._catalog.aliases:
+                raise _alias_error(errors.ALIAS_COLLECTION_NAME_CONFLICT, target.name, new)
             if self._catalog.find_collection(target.id, new) is not None:
-                raise errors.invalid_parameter(f"duplicated new collection name {new} in database "
-                                               f"{target.name} with other collection name or alias")
+                raise errors.invalid_parameter(
+                    f"duplicated new collection name {target.name}:{new} with other collection name or alias")
+            info = self._find(db, old)
+            if info.aliases and target.id != source.id:
+                raise errors.invalid_parameter(
+                    "fail to rename db name, must drop all aliases of this collection before rename")
             self._catalog.put_collection(replace(info, name=new, db_id=target.id, db_name=target.name,
                                                  aliases=()))
 
@@ -237,33 +257,35 @@ class RootCoordImpl:
             qc = self._registry.query_coord()
             loaded = qc.loaded_partitions(info.id)
             if loaded is not None and part.id in loaded:
-                raise MilvusError(errors.PARAMETER_INVALID,
-                                  "partition cannot be dropped, partition is loaded, please release it first")
+                raise errors.invalid_parameter(
+                    "partition cannot be dropped, partition is loaded, please release it first")
             for ch in info.channels:
                 self._registry.data_node_for(ch).drop_partition(info, part.id)
             self._registry.data_coord().drop_partition(info.id, part.id)
             parts = tuple(p for p in info.partitions if p.id != part.id)
             self._catalog.put_collection(replace(info, partitions=parts, aliases=()))
 
-    # --- aliases
+    # --- aliases (Milvus's MetaTable.CheckIfAlias* order and texts)
+    def _by_name(self, db_id: int, name: str) -> CollectionInfo | None:
+        """A collection by its own name only (aliases do not resolve)."""
+        info = self._catalog.find_collection(db_id, name)
+        return info if info is not None and info.name == name else None
+
     def create_alias(self, db: str, alias: str, collection: str) -> None:
         with self._catalog.lock:
             database = self._db(db)
-            if self._catalog.find_collection(database.id, alias) is not None and \
-                    (database.id, alias) not in self._catalog.aliases:
-                raise errors.MilvusError(errors.ALIAS_COLLECTION_NAME_CONFLICT, errors.compose(
-                    errors.ALIAS_COLLECTION_NAME_CONFLICT, fields={"database": database.name, "alias": alias}))
-            target = self._catalog.find_collection(database.id, collection)
+            if self._by_name(database.id, alias) is not None:
+                raise _alias_error(errors.ALIAS_COLLECTION_NAME_CONFLICT, database.name, alias)
+            target = self._by_name(database.id, collection)
             if target is None:
                 raise errors.collection_not_found(collection, database.name)
-            if target.name != collection:
-                raise errors.invalid_parameter(f"cannot create alias on alias {collection}")
             current = self._catalog.aliases.get((database.id, alias))
             if current is not None:
                 if current == target.id:
                     return
-                raise errors.MilvusError(errors.ALIAS_ALREADY_EXIST, errors.compose(
-                    errors.ALIAS_ALREADY_EXIST, fields={"database": database.name, "alias": alias}))
+                other = self._catalog.collections[current].name
+                raise _alias_error(errors.ALIAS_ALREADY_EXIST, database.name, alias,
+                                   f"{alias} is alias to another collection: {other}")
             self._catalog.put_alias(database.id, alias, target.id)
 
     def drop_alias(self, db: str, alias: str) -> None:
@@ -275,25 +297,33 @@ class RootCoordImpl:
     def alter_alias(self, db: str, alias: str, collection: str) -> None:
         with self._catalog.lock:
             database = self._db(db)
+            if self._by_name(database.id, alias) is not None:
+                raise _alias_error(errors.ALIAS_COLLECTION_NAME_CONFLICT, database.name, alias)
+            target = self._by_name(database.id, collection)
+            if target is None:
+                raise errors.error(errors.COLLECTION_NOT_FOUND, collection=collection)
             if (database.id, alias) not in self._catalog.aliases:
-                raise errors.MilvusError(errors.ALIAS_NOT_FOUND, errors.compose(
-                    errors.ALIAS_NOT_FOUND, fields={"database": database.name, "alias": alias}))
-            target = self._catalog.find_collection(database.id, collection)
-            if target is None or target.name != collection:
-                raise errors.collection_not_found(collection, database.name)
+                raise _alias_error(errors.ALIAS_NOT_FOUND, database.name, alias)
             self._catalog.put_alias(database.id, alias, target.id)
 
     def describe_alias(self, db: str, alias: str) -> str:
         database = self._db(db)
         cid = self._catalog.aliases.get((database.id, alias))
         if cid is None or cid not in self._catalog.collections:
-            raise errors.MilvusError(errors.ALIAS_NOT_FOUND, errors.compose(
-                errors.ALIAS_NOT_FOUND, fields={"database": database.name, "alias": alias}))
+            raise _alias_error(errors.ALIAS_NOT_FOUND, database.name, alias)
         return self._catalog.collections[cid].name
 
     def list_aliases(self, db: str, collection: str = "") -> list[str]:
         database = self._db(db)
         if collection:
-            info = self._find(db, collection)
+            info = self._by_name(database.id, collection)
+            if info is None:
+                raise errors.error(errors.COLLECTION_NOT_FOUND, collection=collection)
             return list(info.aliases)
         return sorted(a for (db_id, a) in self._catalog.aliases if db_id == database.id)
+
+
+def _alias_error(code: int, database: str, alias: str, context: str = "") -> MilvusError:
+    """merr's ``WrapErrAlias*(db, alias, msg)``: ``msg: base[database=..][alias=..]``."""
+    text = errors.compose(code, fields={"database": database, "alias": alias})
+    return MilvusError(code, f"{context}: {text}" if context else text)

@@ -7,8 +7,8 @@ zero vector has cosine 0 with everything. Result rows are ordered best
 first, ties broken by the smaller offset; missing results are padded with
 offset ``-1`` and the worst score (``+inf`` for L2, ``-inf`` otherwise).
 
-Memory: scores come from one BLAS matrix product per block of queries; the
-block is sized so the ``(queries, rows)`` score matrix stays near
+Memory: scores come from one matrix product per block of queries (BLAS for
+batches, see :func:`_dot`); the block is sized so the ``(queries, rows)`` score matrix stays near
 ``_SCORE_BLOCK`` floats. Nothing of shape ``(nq, N, dim)`` is ever formed.
 """
 
@@ -26,6 +26,7 @@ BoolVector = npt.NDArray[np.bool_]
 # ~16 MiB of float32 scores per block: large enough for BLAS efficiency,
 # small enough that a 10k-query batch against 1M rows does not need 40 GB.
 _SCORE_BLOCK = 1 << 22
+_BLAS_MIN_NQ = 8
 
 
 def brute_force_search(vectors: npt.ArrayLike, queries: npt.ArrayLike, k: int, metric: str,
@@ -50,7 +51,7 @@ def brute_force_search(vectors: npt.ArrayLike, queries: npt.ArrayLike, k: int, m
             raise ValueError(f"valid must have shape ({base.shape[0]},), got {mask.shape}")
         if not mask.all():
             rows = np.flatnonzero(mask)
-            base = base[rows]
+            base = np.take(base, rows, axis=0)  # ~3x faster than base[rows]
     scores, offsets = _search_all(base, q, k, metric)
     if rows is not None and rows.size:
         offsets = np.where(offsets >= 0, rows[np.maximum(offsets, 0)], -1)
@@ -87,7 +88,7 @@ def _search_all(base: FloatMatrix, q: FloatMatrix, k: int,
     block = max(1, _SCORE_BLOCK // n)
     for start in range(0, nq, block):
         qb = q[start:start + block]
-        s = qb @ base.T
+        s = _dot(qb, base)
         if metric is MetricType.L2:
             # |q - x|^2 = |q|^2 - 2 q.x + |x|^2, clamped: rounding can make it slightly negative.
             s *= -2.0
@@ -102,6 +103,17 @@ def _search_all(base: FloatMatrix, q: FloatMatrix, k: int,
         scores[start:start + block, :kk] = top_s
         offsets[start:start + block, :kk] = top_i
     return scores, offsets
+
+
+def _dot(qb: FloatMatrix, base: FloatMatrix) -> FloatMatrix:
+    """``qb @ base.T``. Few queries go through einsum's own loop rather than BLAS:
+    OpenBLAS multithreads a matrix-vector product above a size threshold, and
+    on a busy 2-core box that made one 50k x 128 query take 13-16 ms instead
+    of ~1.3 ms. Batches use BLAS (GEMM), where threads pay off."""
+    if qb.shape[0] < _BLAS_MIN_NQ:
+        out: FloatMatrix = np.einsum("ij,kj->ik", qb, base)
+        return out
+    return qb @ base.T
 
 
 def select_topk(scores: FloatMatrix, k: int,

@@ -99,16 +99,15 @@ def parse_index_params(field: FieldSchema, params: Mapping[str, str]) -> IndexSp
         raise invalid_parameter(
             "failed to check vector dimension, should be larger than 0 and smaller than math.MaxInt")
     if requested in ("", AUTOINDEX):
-        return _auto_index(field, flat, explicit=requested == AUTOINDEX)
+        return _auto_index(field, flat)
     index_type = _index_type(requested, field)
     metric = _metric(flat.get(METRIC_TYPE_KEY))
     return _with_build_params(index_type, metric, field.dim, flat)
 
 
-def _auto_index(field: FieldSchema, flat: dict[str, str], *, explicit: bool) -> IndexSpec:
-    # Milvus allows the index_type key itself plus, at most, metric_type.
-    allowed = 1 + int(explicit)
-    if len(flat) > allowed or (len(flat) == allowed and METRIC_TYPE_KEY not in flat):
+def _auto_index(field: FieldSchema, flat: dict[str, str]) -> IndexSpec:
+    # Besides index_type itself, Milvus lets AUTOINDEX carry metric_type and nothing else.
+    if set(flat) - {INDEX_TYPE_KEY, METRIC_TYPE_KEY}:
         raise invalid_parameter("only metric type can be passed when use AutoIndex")
     metric = _metric(flat.get(METRIC_TYPE_KEY, str(DEFAULT_METRIC)))
     return IndexSpec(IndexType.HNSW, metric, field.dim, hnsw_m=AUTOINDEX_HNSW_M,

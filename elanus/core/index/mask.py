@@ -6,16 +6,30 @@ Masks are applied *inside* the search (faiss ``IDSelectorBitmap``, or a
 scan restricted to the kept rows): filtering a finished top-k afterwards
 can leave it short or empty while matching rows exist.
 
-The strategy decision (:func:`prefer_exact`) follows knowhere's HNSW rule:
-when 93% or more of the rows are masked out, or ``k`` is at least half of
-the rows left, a graph walk would mostly visit masked nodes and may come
-back short, so an exact scan of the kept rows is both cheaper and exact.
-Below an absolute floor of kept rows the exact scan is used regardless,
-since it then costs microseconds.
+Two decisions live here.
+
+:func:`filtered_ef` — faiss's HNSW counts *every* visited node, masked or
+not, against ``efSearch``, whereas knowhere's (Milvus's) ``ef`` effectively
+counts kept rows. With 10% of rows kept, ``ef=64`` in faiss leaves ~6 kept
+candidates and recall@10 fell from 0.49 to 0.34 (100k x 128 random); so the
+graph search runs with ``ef * n / kept``, which restores Milvus's meaning.
+
+:func:`prefer_exact` — when to scan the kept rows exactly instead:
+
+- always below :data:`EXACT_ROWS_FLOOR` kept rows (microseconds of work);
+- knowhere's rule: 93% or more of the rows masked out, or ``k`` at least
+  half of the kept rows (a graph walk would mostly visit masked nodes);
+- cost model for graphs: a search expanding ``ef`` nodes computes about
+  ``ef * 2M`` distances (level 0 has 2M links); an exact scan computes
+  ``kept`` distances, each costing about the same (~100 ns for d=128, both
+  memory-bound). So if ``kept <= ef * 2M`` the exact scan is cheaper *and*
+  exact. Measured on 100k x 128, 10% kept: graph (ef 638) 1.9 ms at
+  recall 0.82, exact scan 1.05 ms at recall 1.0.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,8 +38,9 @@ import numpy.typing as npt
 # knowhere kHnswSearchKnnBFFilterThreshold / kHnswSearchBFTopkThreshold.
 FILTERED_OUT_EXACT_RATIO = 0.93
 TOPK_EXACT_RATIO = 0.5
-# Kept rows at or below this are always scanned exactly (cost ~ rows x dim flops).
+# Kept rows at or below this are always scanned exactly.
 EXACT_ROWS_FLOOR = 1024
+_INT32_MAX = 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,14 +51,12 @@ class MaskInfo:
     kept: int
 
 
-def inspect_mask(valid: npt.ArrayLike | None, n: int) -> MaskInfo:
+def inspect_mask(valid: npt.ArrayLike, n: int) -> MaskInfo:
     """Validate ``valid`` against ``n`` rows and count the kept rows.
 
     A mask keeping every row is reported as ``valid=None`` so that the
     unfiltered (fastest) path is taken. Raises ValueError on a wrong shape.
     """
-    if valid is None:
-        return MaskInfo(None, n)
     mask = np.asarray(valid)
     if mask.dtype != np.bool_:
         mask = mask.astype(np.bool_)
@@ -54,8 +67,21 @@ def inspect_mask(valid: npt.ArrayLike | None, n: int) -> MaskInfo:
     return MaskInfo(None if kept == n else mask, kept)
 
 
-def prefer_exact(kept: int, n: int, k: int) -> bool:
-    """Whether a search keeping ``kept`` of ``n`` rows should scan the kept rows exactly."""
+def filtered_ef(ef: int, kept: int, n: int) -> int:
+    """The faiss ``efSearch`` giving ~``ef`` kept candidates when ``kept`` of ``n`` rows are kept."""
+    if kept >= n or kept <= 0:
+        return ef
+    return min(max(ef, math.ceil(ef * n / kept)), n, _INT32_MAX)
+
+
+def prefer_exact(kept: int, n: int, k: int, graph_work: int | None = None) -> bool:
+    """Whether a search keeping ``kept`` of ``n`` rows should scan the kept rows exactly.
+
+    ``graph_work`` is the expected number of distance computations of the
+    index's own search when that cost grows with ``ef`` (HNSW), else None.
+    """
     if kept <= EXACT_ROWS_FLOOR:
         return True
-    return (n - kept) >= FILTERED_OUT_EXACT_RATIO * n or k >= TOPK_EXACT_RATIO * kept
+    if (n - kept) >= FILTERED_OUT_EXACT_RATIO * n or k >= TOPK_EXACT_RATIO * kept:
+        return True
+    return graph_work is not None and kept <= graph_work

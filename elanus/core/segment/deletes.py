@@ -117,6 +117,15 @@ class DeleteState:
             self.version += 1
         return len(rows)
 
+    def merge_from(self, other: DeleteState) -> None:
+        """Take over ``other``'s deletes (a copy of the same rows in the same order)."""
+        with self._lock:
+            np.minimum(self.ts, other.ts[:len(self.ts)], out=self.ts)
+            self.count += other.count
+            self.min_ts = min(self.min_ts, other.min_ts)
+            self.max_ts = max(self.max_ts, other.max_ts)
+            self.version += 1
+
     def mask(self, t: int, n: int) -> np.ndarray | None:
         """Rows ``[0, n)`` not deleted at ``t`` (``ts > t``), or None when none is deleted at ``t``.
 

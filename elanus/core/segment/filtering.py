@@ -34,7 +34,7 @@ class FilterLike(Protocol):
 
 
 _lock = threading.Lock()
-_cache: OrderedDict[tuple[int, str, str], tuple[CollectionSchema, FilterLike]] = OrderedDict()
+_cache: OrderedDict[tuple[int, str, str], tuple[CollectionSchema, FilterLike | None]] = OrderedDict()
 
 
 def _params_key(params: Mapping[str, Any]) -> str:
@@ -49,12 +49,14 @@ def compiled_filter(schema: CollectionSchema, expr: str, params: Mapping[str, An
     key = (id(schema), expr, _params_key(params))
     with _lock:
         hit = _cache.get(key)
-        if hit is not None:
+        if hit is not None:  # a cached None means "accepts every row"
             _cache.move_to_end(key)
             return hit[1]
     from elanus.core.expr import compile_filter  # the filter engine is loaded on first use
 
-    flt: FilterLike = compile_filter(expr, schema, dict(params))
+    flt: FilterLike | None = compile_filter(expr, schema, dict(params))
+    if getattr(flt, "always_true", False):
+        flt = None  # e.g. "true": no mask at all keeps the index on its fast path
     with _lock:
         _cache[key] = (schema, flt)
         while len(_cache) > _MAX_ENTRIES:

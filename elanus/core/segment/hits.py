@@ -1,6 +1,6 @@
 """Building :class:`~elanus.cluster.types.SearchHits` from an index's (scores, offsets).
 
-Conventions shared with the reduce (``elanus.worker.query_node.reduce``):
+Conventions shared with the reduce (``elanus.core.reduce``):
 scores are Milvus's (L2/HAMMING/JACCARD: smaller is better; IP/COSINE/BM25:
 larger is better); an invalid slot has ``valid == False``, the metric's worst
 score, and arbitrary values in ``pks`` and ``fields``.

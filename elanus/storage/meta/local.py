@@ -279,9 +279,7 @@ class LocalMetaStore:
         try:
             yield write
             if write.events:
-                self._conn.execute(
-                    "UPDATE counters SET value = ? WHERE name = 'revision'", (write.revision,)
-                )
+                self._conn.execute("UPDATE counters SET value = ? WHERE name = 'revision'", (write.revision,))
             self._conn.execute("COMMIT")
         except BaseException:
             self._conn.execute("ROLLBACK")

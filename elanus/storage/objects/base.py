@@ -60,8 +60,7 @@ class ObjectStore(Protocol):
         the end. Raises ObjectNotFound when absent, ValueError for negative arguments."""
         ...
 
-    def exists(self, key: str) -> bool:
-        ...
+    def exists(self, key: str) -> bool: ...
 
     def size(self, key: str) -> int:
         """Size in bytes. Raises ObjectNotFound when absent."""

@@ -23,6 +23,7 @@ import builtins
 import contextlib
 import errno
 import os
+import stat
 import time
 import uuid
 from collections.abc import Callable
@@ -142,7 +143,7 @@ class LocalObjectStore:
             st = path.stat()
         except (FileNotFoundError, NotADirectoryError):
             raise ObjectNotFound(key) from None
-        if not path.is_file():
+        if not stat.S_ISREG(st.st_mode):
             raise ObjectNotFound(key)
         return st.st_size
 

@@ -108,7 +108,8 @@ class Wal(Protocol):
         """Queue a record and return a future of its offset (see module docstring).
 
         Raises ChannelNotFound / StorageClosed at once; I/O failures arrive
-        through the future.
+        through the future. Done-callbacks added to the future may run on the
+        backend's writer thread: keep them short and non-blocking.
         """
         ...
 

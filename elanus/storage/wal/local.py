@@ -11,7 +11,9 @@ order of calls is the order in the channel. One writer thread repeatedly takes
 is durable, publishes the new visible offsets and only then resolves the
 futures. While it waits for the disk, new appends pile up for the next batch,
 so N concurrent appenders share roughly one fsync instead of paying N — the
-batch size adapts to the load without any timer.
+batch size adapts to the load. The only timer is a short linger (0.5 ms by
+default, and only after a batch from several threads) that lets the appenders
+just acknowledged rejoin the next batch instead of forming a second cohort.
 
 Failure. If a write or fsync fails, the durable state of the files is unknown
 (after a failed fsync Linux may drop the dirty pages and report success next
@@ -26,9 +28,9 @@ condition variables the writer and the readers wait on).
 
 from __future__ import annotations
 
-import builtins
 import shutil
 import threading
+import time
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +44,9 @@ from elanus.storage.wal._reader import LocalWalReader
 from elanus.storage.wal.base import validate_channel_name
 
 DEFAULT_SEGMENT_BYTES = 64 << 20
+# Longest the writer waits for the previous batch's appenders to queue again
+# (see _write_loop): a small fraction of an fsync, which costs milliseconds.
+DEFAULT_LINGER_SECONDS = 0.0005
 
 
 @dataclass(slots=True)
@@ -56,9 +61,16 @@ class _Pending:
 class LocalWal:
     """:class:`~elanus.storage.wal.base.Wal` on local disk. Thread-safe; one instance per root."""
 
-    def __init__(self, root: str | Path, *, segment_bytes: int = DEFAULT_SEGMENT_BYTES) -> None:
+    def __init__(
+        self,
+        root: str | Path,
+        *,
+        segment_bytes: int = DEFAULT_SEGMENT_BYTES,
+        linger_seconds: float = DEFAULT_LINGER_SECONDS,
+    ) -> None:
         if segment_bytes < 1:
             raise ValueError(f"segment_bytes must be positive, got {segment_bytes}")
+        self._linger = linger_seconds
         self._root = Path(root).absolute()
         self._root.mkdir(parents=True, exist_ok=True)
         self._segment_bytes = segment_bytes
@@ -68,6 +80,7 @@ class LocalWal:
         self._io_lock = threading.Lock()
         self._ddl_lock = threading.Lock()
         self._queue: list[_Pending] = []
+        self._queued_threads: set[int] = set()  # threads with a record in _queue
         self._channels: dict[str, ChannelState] = {}
         self._closing = False
         self._failure: BaseException | None = None
@@ -112,7 +125,7 @@ class LocalWal:
             shutil.rmtree(state.path)
             fsync_dir(self._root)
 
-    def channels(self) -> builtins.list[str]:
+    def channels(self) -> list[str]:
         with self._lock:
             self._check_open()
             return sorted(self._channels)
@@ -130,6 +143,7 @@ class LocalWal:
             offset = state.end
             state.end += 1
             self._queue.append(_Pending(state, offset, frame, durable, future))
+            self._queued_threads.add(threading.get_ident())
             self._work.notify()
         return future
 
@@ -213,25 +227,44 @@ class LocalWal:
         return state
 
     def _write_loop(self) -> None:
+        expected: set[int] = set()  # appender threads of the last batch, if it had several
         while True:
             with self._lock:
                 while not self._queue and not self._closing:
                     self._work.wait()
+                # Threads whose appends the last batch just acknowledged come back within
+                # microseconds. Without this short wait the writer would take only the
+                # records queued meanwhile, and the appenders would settle into two
+                # alternating cohorts, each paying its own fsync (half the batch size).
+                # Only after a batch with several threads: a lone appender never waits.
+                deadline = time.monotonic() + self._linger
+                while not expected <= self._queued_threads and not self._closing:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._work.wait(remaining)
                 if not self._queue:
                     return
                 batch, self._queue = self._queue, []
+                expected, self._queued_threads = self._queued_threads, set()
+            if len(expected) < 2:
+                expected = set()
             self._commit(batch)
 
-    def _commit(self, batch: builtins.list[_Pending]) -> None:
+    def _commit(self, batch: list[_Pending]) -> None:
         """Write, sync and publish one batch; then resolve its futures."""
-        groups: dict[ChannelState, builtins.list[_Pending]] = {}
+        groups: dict[ChannelState, list[_Pending]] = {}
         for item in batch:
             groups.setdefault(item.channel, []).append(item)
-        failed: builtins.list[tuple[_Pending, BaseException]] = []
+        failed: list[tuple[_Pending, BaseException]] = []
         with self._io_lock:
+            if self._failure is not None:  # queued before the failure was known
+                stopped = StorageError("WAL stopped after an I/O failure; reopen it")
+                stopped.__cause__ = self._failure
+                for item in batch:
+                    item.future.set_exception(stopped)
+                return
             try:
-                if self._failure is not None:
-                    raise self._failure
                 for state, items in list(groups.items()):
                     if state.dropped:
                         failed.extend((item, ChannelNotFound(state.name)) for item in items)

@@ -1,0 +1,116 @@
+"""The index node: builds one vector index for one flushed segment.
+
+Stateless: everything it needs is in the arguments and the segment's Parquet
+file; everything it produces is one object, ``index_files/{coll}/{seg}/{field}/
+{build_id}.index`` (the serialised :class:`~elanus.core.index.VectorIndex`),
+whose key it returns. ``build_id`` is random, so a retried or repeated build
+never overwrites a file a query node may be reading; the data coordinator
+deletes superseded files when the index or the collection is dropped.
+
+Only the vector column is read from the segment (Parquet column projection,
+over ranged reads when the object store has no local file), and the vectors
+and the index are released before returning.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import secrets
+import time
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from elanus.cluster.types import SegmentInfo
+from elanus.core.index import build, parse_index_params
+from elanus.core.schema import DataType, FieldSchema
+from elanus.storage.objects.base import ObjectStore
+
+log = logging.getLogger(__name__)
+
+
+def index_file_key(coll: int, seg: int, field: str, build_id: int) -> str:
+    return f"index_files/{coll}/{seg}/{field}/{build_id}.index"
+
+
+class _RangedObject(io.RawIOBase):
+    """A seekable read-only file over an object, fetching only the byte ranges read,
+    so Parquet column projection does not download the other columns."""
+
+    def __init__(self, objects: ObjectStore, key: str) -> None:
+        self._objects = objects
+        self._key = key
+        self._size = objects.size(key)
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        view = memoryview(buffer).cast("B")
+        data = self._objects.get_range(self._key, self._pos, len(view))
+        view[:len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+
+def read_vectors(objects: ObjectStore, key: str, field: str, dim: int) -> np.ndarray:
+    """The (n, dim) float32 matrix of vector column ``field`` of a segment file."""
+    path = objects.local_path(key)
+    source: str | pa.PythonFile = path if path is not None else pa.PythonFile(_RangedObject(objects, key))
+    table = pq.read_table(source, columns=[field])
+    column = table.column(0).combine_chunks()
+    del table
+    n = len(column)
+    if n == 0:
+        return np.zeros((0, dim), dtype=np.float32)
+    flat = column.values.slice(column.offset * dim, n * dim)
+    if flat.null_count:  # null rows of a nullable vector field: zero vectors
+        flat = flat.fill_null(0.0)
+    return np.asarray(flat.to_numpy(zero_copy_only=False), dtype=np.float32).reshape(n, dim)
+
+
+class IndexNodeImpl:
+    """Implements :class:`elanus.cluster.interfaces.IndexNode` (see the module docstring)."""
+
+    def __init__(self, objects: ObjectStore) -> None:
+        self._objects = objects
+
+    def build_index(self, collection_id: int, segment: SegmentInfo, field_name: str,
+                    dim: int, params: dict[str, str], metric: str) -> str:
+        """Build the index ``params`` describe (``metric`` fills in a missing metric type)
+        over the segment's ``field_name`` column; store it; return its object key.
+
+        Raises MilvusError for invalid params, ObjectNotFound when the segment file is gone.
+        """
+        field = FieldSchema(field_id=0, name=field_name, dtype=DataType.FLOAT_VECTOR,
+                            params={"dim": str(dim)})
+        request = dict(params)
+        if metric and "metric_type" not in request:
+            request["metric_type"] = metric
+        spec = parse_index_params(field, request)
+        started = time.monotonic()
+        vectors = read_vectors(self._objects, segment.data_path, field_name, dim)
+        index = build(spec, vectors)
+        rows = len(vectors)
+        del vectors
+        blob = index.serialize()
+        del index
+        key = index_file_key(collection_id, segment.id, field_name, secrets.randbits(62))
+        self._objects.put(key, blob)
+        log.info("built %s index of segment %d field %s: %d rows, %d bytes, %.2fs",
+                 spec.index_type, segment.id, field_name, rows, len(blob), time.monotonic() - started)
+        return key
