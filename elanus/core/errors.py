@@ -1,8 +1,8 @@
 """Milvus-compatible errors.
 
 Every error that can reach a client is a :class:`MilvusError` carrying Milvus's
-numeric ``code`` (``pkg/util/merr``) and the legacy ``error_code`` that old SDKs
-read. The text follows merr's composition: the base message, then ``[key=value]``
+numeric ``code`` (``pkg/util/merr``); the access layer adds the legacy
+``error_code`` old SDKs read. The text follows merr's composition: the base message, then ``[key=value]``
 fields, then ``: detail``; an outer context is prefixed as ``context: inner``.
 
 Roles raise these; only the access layer turns them into a ``Status``.
@@ -47,17 +47,6 @@ QUERY_PLAN = 2201
 OPERATION_NOT_SUPPORTED = 3000
 UNEXPECTED = 65535
 
-# Legacy commonpb.ErrorCode values (common.proto).
-_LEGACY_SUCCESS = 0
-_LEGACY_UNEXPECTED = 1
-_LEGACY_COLLECTION_NOT_EXISTS = 4
-_LEGACY_ILLEGAL_ARGUMENT = 5
-_LEGACY_INDEX_NOT_EXIST = 11
-_LEGACY_META_FAILED = 21
-_LEGACY_NOT_READY_SERVE = 41
-_LEGACY_SCHEMA_MISMATCH = 63
-_LEGACY_SEGMENT_NOT_FOUND = 47
-
 _BASE_MESSAGES: dict[int, str] = {
     SERVICE_NOT_READY: "service not ready",
     SERVICE_UNAVAILABLE: "service unavailable",
@@ -94,27 +83,6 @@ _BASE_MESSAGES: dict[int, str] = {
 }
 
 
-def legacy_code(code: int) -> int:
-    """The deprecated ``commonpb.ErrorCode`` that merr's ``oldCode`` pairs with ``code``."""
-    if code == SUCCESS:
-        return _LEGACY_SUCCESS
-    if code == SERVICE_NOT_READY:
-        return _LEGACY_NOT_READY_SERVE
-    if code == COLLECTION_NOT_FOUND:
-        return _LEGACY_COLLECTION_NOT_EXISTS
-    if code in (PARAMETER_INVALID, PARAMETER_MISSING, PARAMETER_TOO_LARGE):
-        return _LEGACY_ILLEGAL_ARGUMENT
-    if code == PARTITION_NOT_FOUND:
-        return _LEGACY_META_FAILED
-    if code == INDEX_NOT_FOUND:
-        return _LEGACY_INDEX_NOT_EXIST
-    if code == SEGMENT_NOT_FOUND:
-        return _LEGACY_SEGMENT_NOT_FOUND
-    if code == COLLECTION_SCHEMA_MISMATCH:
-        return _LEGACY_SCHEMA_MISMATCH
-    return _LEGACY_UNEXPECTED
-
-
 class MilvusError(Exception):
     """An error with a Milvus status code; ``str(err)`` is the client-visible reason."""
 
@@ -122,10 +90,6 @@ class MilvusError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-
-    @property
-    def error_code(self) -> int:
-        return legacy_code(self.code)
 
     def wrap(self, context: str) -> MilvusError:
         """Prefix outer context, as Go's ``errors.Wrap`` does: ``context: inner``."""

@@ -45,6 +45,22 @@ _NONE = object()
 MAX_DEPTH = 200
 
 
+def _plain_literal(node: s.Node) -> Any:
+    """The value of a literal or negated number literal (the bulk of long id lists, bound
+    here without the general machinery), else ``_NONE``."""
+    sign = 1
+    if type(node) is s.Unary and node.op == "-":
+        node, sign = node.operand, -1
+        if type(node) is not s.Literal or type(node.value) not in (int, float):
+            return _NONE
+    if type(node) is not s.Literal:
+        return _NONE
+    value = node.value if sign == 1 else -node.value  # type: ignore[operator]  # a number
+    if type(value) is int and not INT64_MIN <= value <= INT64_MAX:
+        check_int64(value, node.text if sign == 1 else "-" + node.text)
+    return value
+
+
 def describe(bound: Bound) -> str:
     """Type of a bound expression as Milvus names it in messages."""
     if isinstance(bound, Predicate):
@@ -154,10 +170,9 @@ class Binder:
     def _list(self, node: s.ListLit) -> Const:
         values = []
         for item in node.items:
-            if type(item) is s.Literal:  # the common case, kept cheap for lists of many ids
-                if type(item.value) is int and not INT64_MIN <= item.value <= INT64_MAX:
-                    check_int64(item.value, item.text)
-                values.append(item.value)
+            value = _plain_literal(item)
+            if value is not _NONE:
+                values.append(value)
                 continue
             bound = self.bind(item)
             if not isinstance(bound, Const):

@@ -69,9 +69,9 @@ def isin_sorted(data: np.ndarray, values: np.ndarray) -> np.ndarray:
         return np.zeros(len(data), dtype=np.bool_)
     if m <= 16:
         return np.isin(data, values, kind="sort")  # short lists: one comparison pass per value
-    if values.dtype.kind in "iu" and data.dtype.kind in "iu":
-        if int(values[-1]) - int(values[0]) <= 4 * len(data) + 4096:
-            return np.isin(data, values, kind="table")
+    integers = values.dtype.kind in "iu" and data.dtype.kind in "iu"
+    if integers and int(values[-1]) - int(values[0]) <= 4 * len(data) + 4096:
+        return np.isin(data, values, kind="table")
     index = np.searchsorted(values, data)
     np.minimum(index, m - 1, out=index)
     return np.asarray(values[index] == data, dtype=np.bool_)

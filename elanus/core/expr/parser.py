@@ -1,14 +1,18 @@
 """Text → syntax tree, with an LRU cache keyed by the expression text.
 
 The grammar (``filter.lark``) is LALR(1); the tree is built by a transformer that runs
-inside the parser, so no intermediate lark tree is materialised. Both trees and syntax
-errors are cached (Milvus caches both too): filters repeat across requests and a repeated
-bad filter should be as cheap to reject as a good one is to accept.
+inside the parser, so no intermediate lark tree is materialised. The one shape with
+thousands of tokens, ``pk in [ids...]``, is recognised first by :mod:`fastpath`.
+
+Both trees and syntax errors are cached (Milvus caches both too): filters repeat across
+requests, and a repeated bad filter should be as cheap to reject as a good one is to
+accept. Texts longer than :data:`CACHEABLE_LENGTH` are parsed every time.
 
 Syntax errors are reported in ANTLR's words, as Milvus reports them, with the 1-based line
 and 0-based column of the offending token::
 
-    line 1:6 mismatched input 'inn' expecting {<EOF>, 'and', 'or', ...}
+    line 1:4 mismatched input '<EOF>' expecting {'(', '+', '-', Identifier, ...}
+    line 1:6 extraneous input 'inn' after a complete expression (invalid expression: int64 inn [1, 2])
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ from elanus.core.expr.fastpath import parse_term_list
 from elanus.core.expr.literals import decode_raw_string, decode_string, parse_float, parse_int
 
 PARSE_CACHE_SIZE = 4096
+# Longer texts (typically `pk in [thousands of ids]`, different on every request) are not
+# cached: their trees are large and rarely reused, and 4096 of them could take gigabytes.
+CACHEABLE_LENGTH = 4096
 
 # How lark's terminal names read in a message (ANTLR shows literal tokens quoted).
 _TOKEN_NAMES = {
@@ -207,8 +214,7 @@ def _end_position(expr: str) -> tuple[int, int]:
     return len(lines), len(lines[-1])
 
 
-@lru_cache(maxsize=PARSE_CACHE_SIZE)
-def _parse_cached(expr: str) -> s.Node | ExprError:
+def _parse(expr: str) -> s.Node | ExprError:
     fast = parse_term_list(expr)  # `pk in [thousands of ids]`, without the LALR cost
     if fast is not None:
         return fast
@@ -223,9 +229,13 @@ def _parse_cached(expr: str) -> s.Node | ExprError:
     return tree
 
 
+_parse_cached = lru_cache(maxsize=PARSE_CACHE_SIZE)(_parse)
+
+
 def parse(expr: str) -> s.Node:
-    """Syntax tree of ``expr``; raises :class:`ExprError` on a syntax error. Cached by text."""
-    result = _parse_cached(expr)
+    """Syntax tree of ``expr``; raises :class:`ExprError` on a syntax error. Cached by text
+    (up to :data:`CACHEABLE_LENGTH` characters)."""
+    result = _parse_cached(expr) if len(expr) <= CACHEABLE_LENGTH else _parse(expr)
     if isinstance(result, ExprError):
         raise ExprError(result.detail, result.line, result.column)
     return result

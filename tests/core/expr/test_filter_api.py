@@ -132,3 +132,20 @@ def test_filter_is_reusable_and_repr(schema: CollectionSchema, columns: dict[str
     assert isinstance(flt, Filter) and repr(flt) == "Filter('i8 > 0')"
     n = len(columns["i8"])
     assert (flt.evaluate(columns, n) == flt.evaluate(columns, n)).all()
+
+
+def test_concurrent_compile_and_evaluate(schema: CollectionSchema, columns: dict[str, Any]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    n = len(columns["i8"])
+    exprs = [f"i8 > {k} and (s like 'a%' or j['n'] > {k % 3}) or array_contains(ai, {k % 5})" for k in range(40)]
+    expected = [compile_filter(e, schema).evaluate(columns, n) for e in exprs]
+    shared = [compile_filter(e, schema) for e in exprs]
+
+    def run(i: int) -> bool:
+        fresh = compile_filter(exprs[i], schema).evaluate(columns, n)
+        again = shared[i].evaluate(columns, n)
+        return bool((fresh == expected[i]).all() and (again == expected[i]).all())
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert all(pool.map(run, list(range(40)) * 3))

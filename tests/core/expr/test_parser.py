@@ -109,8 +109,10 @@ def test_json_paths_and_templates() -> None:
     assert parse("x in {vals}") == s.In(s.Name("x"), s.Template("vals"), negated=False)
 
 
-def test_parse_is_cached_by_text() -> None:
+def test_parse_is_cached_by_text_unless_long() -> None:
     assert parse("x > 1 and y < 2") is parse("x > 1 and y < 2")
+    long = "id in [" + ", ".join(map(str, range(2000))) + "]"
+    assert parse(long) is not parse(long) and parse(long) == parse(long)
 
 
 def test_render_round_trips() -> None:

@@ -210,5 +210,6 @@ def test_in_lists_of_every_size(check: Check, count: int, spread: int) -> None:
     check(f"i64 not in {text}", lambda r: r["i64"] not in wanted)
     check(f"i32 in {text}", lambda r: None if r["i32"] is None else r["i32"] in wanted)
     floats = [v / 4 for v in values]
-    check(f"d in {[*floats]}", lambda r: None if r["d"] is None else r["d"] in set(floats))
-    check(f"f in {[*floats]}", lambda r: r["f"] in {f32(v) for v in floats})
+    float_set, f32_set = set(floats), {f32(v) for v in floats}
+    check(f"d in {floats}", lambda r: None if r["d"] is None else r["d"] in float_set)
+    check(f"f in {floats}", lambda r: r["f"] in f32_set)

@@ -106,7 +106,6 @@ def test_explicit_params_strings_and_legacy_params_json() -> None:
 def test_invalid_params_use_milvus_texts(params: dict[str, str], message: str) -> None:
     err = _error(params)
     assert (err.code, err.message) == (PARAMETER_INVALID, message)
-    assert err.error_code == 5  # legacy IllegalArgument
 
 
 def test_milvus_index_types_elanus_lacks_are_not_supported() -> None:
