@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -193,7 +194,7 @@ def debian(rows: int | None, n_queries: int, folder: Path = DEBIAN_DIR) -> Datas
     return _finish(ds)
 
 
-def recall_at_k(found: list[list[int]] | np.ndarray, gt: np.ndarray, k: int = K_GT) -> float:
+def recall_at_k(found: Sequence[Sequence[int] | np.ndarray] | np.ndarray, gt: np.ndarray, k: int = K_GT) -> float:
     """Mean share of each query's true top-k found among its first k results (ids < 0 ignored)."""
     gt = np.asarray(gt)[:, :k]
     if len(found) != len(gt):

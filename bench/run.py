@@ -244,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     cfg = make_config(args)
     signal.signal(signal.SIGTERM, _on_sigterm)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started with SIGINT ignored (&)
     atexit.register(servers.stop_all)
     args.work_dir.mkdir(parents=True, exist_ok=True)
     prefix = dt.datetime.now().strftime("run-%Y%m%d-%H%M%S-")

@@ -123,10 +123,8 @@ def select_topk(scores: FloatMatrix, k: int,
     m = scores.shape[1]
     kk = min(k, m)
     key = -scores if larger_is_better else scores
-    if kk < m:
-        part = np.argpartition(key, kk - 1, axis=1)[:, :kk]
-    else:
-        part = np.broadcast_to(np.arange(m), key.shape)
+    part = (np.argpartition(key, kk - 1, axis=1)[:, :kk] if kk < m
+            else np.broadcast_to(np.arange(m), key.shape))
     part_keys = np.take_along_axis(key, part, axis=1)
     order = np.lexsort((part, part_keys), axis=1)
     idx = np.take_along_axis(part, order, axis=1).astype(np.int64, copy=False)
