@@ -2,8 +2,8 @@
 
 Handlers live in topic mixins; this class only wraps each of them so that any
 error becomes a Status in the method's own response type (see
-:mod:`elanus.access.status`). RPCs without a handler keep the generated base's
-behaviour: gRPC UNIMPLEMENTED, which pymilvus does not retry.
+:mod:`elanus.access.status`). RPCs without a handler answer gRPC UNIMPLEMENTED,
+which pymilvus does not retry.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+import grpc
 from pymilvus.grpc_gen import milvus_pb2, milvus_pb2_grpc
 
 from elanus.access.context import ProxyContext
@@ -23,6 +24,13 @@ from elanus.access.misc import MiscHandlers
 from elanus.access.status import error_response
 
 _METHODS = tuple(milvus_pb2.DESCRIPTOR.services_by_name["MilvusService"].methods_by_name)
+
+
+def _unimplemented(method: str) -> Callable[[Any, Any], Any]:
+    def call(request: Any, context: Any) -> Any:
+        # abort() ends the RPC without the error-level traceback grpc logs for a raised error.
+        context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{method} is not implemented by Elanus yet")
+    return call
 
 
 def _guarded(method: str, handler: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
@@ -46,3 +54,5 @@ class MilvusServicer(DdlHandlers, DmlHandlers, DqlHandlers, IndexLoadHandlers, M
             base = getattr(milvus_pb2_grpc.MilvusServiceServicer, method, None)
             if handler is not None and handler is not base:
                 setattr(self, method, _guarded(method, getattr(self, method)))
+            else:
+                setattr(self, method, _unimplemented(method))

@@ -68,3 +68,12 @@ def test_invalid_parameters(client: MilvusClient, name: str) -> None:
     assert _code(exc) == 1100
     # nothing was written by the rejected calls
     assert client.query(name, filter="", output_fields=["count(*)"])[0]["count(*)"] == 0
+
+
+def test_unimplemented_rpc_is_not_retried(uri: str) -> None:
+    """An RPC Elanus does not serve answers gRPC UNIMPLEMENTED at once (pymilvus does not retry it)."""
+    with grpc.insecure_channel(uri.removeprefix("http://")) as channel:
+        stub = milvus_pb2_grpc.MilvusServiceStub(channel)
+        with pytest.raises(grpc.RpcError) as exc:
+            stub.GetReplicateInfo(milvus_pb2.GetReplicateInfoRequest())
+    assert exc.value.code() == grpc.StatusCode.UNIMPLEMENTED
