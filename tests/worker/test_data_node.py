@@ -286,3 +286,27 @@ def test_recovery_reseals_a_segment_whose_flush_was_lost(tmp_path: Path) -> None
         assert (flushed.id, flushed.num_rows) == (seg.id, 12)
     finally:
         stack.close()
+
+
+def test_wal_is_truncated_below_old_checkpoints(stack: DataStack, coll: CollectionInfo,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from elanus.worker.data_node import flusher
+
+    monkeypatch.setattr(flusher, "WAL_RETENTION_SECONDS", 0.0)
+    ch, part = coll.channels[0], coll.partitions[0].id
+    stack.node.insert(coll, ch, part, rows(0, 50))
+    stack.flush_and_wait(coll)
+    stack.node.insert(coll, ch, part, rows(50, 50))
+    stack.flush_and_wait(coll)
+    # everything below the reported checkpoint may go; reading from 0 is then refused
+    from elanus.storage.errors import WalTruncated
+
+    def truncated() -> bool:
+        try:
+            stack.wal.reader(ch, 0).read(1, timeout=0)
+        except WalTruncated:
+            return True
+        return False
+
+    wait_for(truncated, what="wal truncation")
+    assert len(all_flushed_pks(stack, coll)) == 100

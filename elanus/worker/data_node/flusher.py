@@ -35,6 +35,7 @@ import json
 import logging
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -50,6 +51,8 @@ from elanus.storage.errors import ChannelNotFound, StorageClosed
 from elanus.storage.objects.base import ObjectStore
 from elanus.storage.wal.base import Wal
 from elanus.worker.data_node.writer import PK_METADATA_KEY
+
+WAL_RETENTION_SECONDS = 600.0
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +148,10 @@ class ChannelFlusher:
         self._last_ts = cp.ts
         self._reported = cp
         self._reported_at = time.monotonic()
+        # Checkpoints reported, oldest first: the WAL is cut only below one that is at
+        # least WAL_RETENTION_SECONDS old, so a query node still catching up from a
+        # slightly older checkpoint never finds its records gone.
+        self._history: deque[tuple[float, int]] = deque()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -321,3 +328,15 @@ class ChannelFlusher:
         if force or now - self._reported_at >= self._checkpoint_interval:
             self._registry.data_coord().update_checkpoint(cp)
             self._reported, self._reported_at = cp, now
+            self._history.append((now, cp.offset))
+            self._truncate_wal(now)
+
+    def _truncate_wal(self, now: float) -> None:
+        cut = -1
+        while self._history and now - self._history[0][0] >= WAL_RETENTION_SECONDS:
+            cut = self._history.popleft()[1]
+        if cut > 0:
+            try:
+                self._wal.truncate(self.channel, cut)
+            except (ChannelNotFound, StorageClosed, ValueError) as exc:
+                log.debug("wal truncate of %s skipped: %s", self.channel, exc)
