@@ -8,12 +8,15 @@ import signal
 import sys
 import threading
 
-from elanus.cluster.standalone import Standalone, StandaloneConfig
+from elanus.core.memory import configure_process
 
 
 def _run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=getattr(logging, args.log_level.upper()), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_process()  # this process is ours: allocators that give memory back
+    from elanus.cluster.standalone import Standalone, StandaloneConfig  # after: imports pyarrow
+
     server = Standalone(StandaloneConfig(data_dir=args.data_dir, host=args.host, port=args.port))
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -1,18 +1,23 @@
-"""DDL RPCs: databases, collections, partitions, aliases. Forwarded to the root coordinator."""
+"""DDL RPCs: databases, collections (including adding a field), partitions, aliases.
+Forwarded to the root coordinator."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from pymilvus.grpc_gen import common_pb2, milvus_pb2, schema_pb2
 
 from elanus.access.context import ProxyContext, db_of, kv_dict
+from elanus.access.field_check import check_add_field, check_default_value
 from elanus.access.names import check_collection_name, check_database_name, check_partition_name
 from elanus.access.schema_check import check_create_schema
 from elanus.access.status import OK
-from elanus.cluster.types import DEFAULT_DB, CollectionInfo, ConsistencyLevel
+from elanus.cluster.types import DEFAULT_DB, CollectionInfo, ConsistencyLevel, QueryRequest
 from elanus.core import errors
 from elanus.core.tso import physical_ms
+
+log = logging.getLogger(__name__)
 
 
 def _utc_ms(ts: int) -> int:
@@ -32,8 +37,7 @@ def describe_response(info: CollectionInfo) -> milvus_pb2.DescribeCollectionResp
         created_timestamp=info.created_ts, created_utc_timestamp=_utc_ms(info.created_ts),
         shards_num=info.num_shards, aliases=list(info.aliases),
         consistency_level=int(info.consistency_level), collection_name=info.name,
-        db_name=info.db_name, num_partitions=len(info.partitions)
-        if info.schema.partition_key is not None else 0, db_id=info.db_id,
+        db_name=info.db_name, num_partitions=len(info.partitions), db_id=info.db_id,
     )
     resp.properties.extend(common_pb2.KeyValuePair(key=k, value=v) for k, v in info.properties.items())
     return resp
@@ -78,6 +82,8 @@ class DdlHandlers:
         sp.ParseFromString(request.schema)
         shards = request.shards_num or 1
         check_create_schema(sp, request.collection_name, shards)
+        for f in sp.fields:
+            check_default_value(f)
         level = request.consistency_level
         self.ctx.registry.root().create_collection(
             db_of(request, context), request.collection_name, request.schema, shards, ConsistencyLevel(level),
@@ -103,11 +109,23 @@ class DdlHandlers:
 
     def DescribeCollection(self, request: Any, context: Any) -> Any:
         root = self.ctx.registry.root()
-        if request.collectionID and not request.collection_name:
-            info = root.describe_collection(db_of(request, context), collection_id=request.collectionID)
-        else:
-            info = root.describe_collection(db_of(request, context), request.collection_name)
+        db = db_of(request, context)
+        try:
+            if request.collectionID and not request.collection_name:
+                info = root.describe_collection(db, collection_id=request.collectionID)
+            else:
+                info = root.describe_collection(db, request.collection_name)
+        except errors.MilvusError as exc:
+            if exc.code != errors.COLLECTION_NOT_FOUND:
+                raise
+            raise errors.describe_collection_not_found(
+                request.collection_name or str(request.collectionID), db) from None
         return describe_response(info)
+
+    def TruncateCollection(self, request: Any, context: Any) -> Any:
+        check_collection_name(request.collection_name)
+        self.ctx.registry.root().truncate_collection(db_of(request, context), request.collection_name)
+        return milvus_pb2.TruncateCollectionResponse(status=OK)
 
     def ShowCollections(self, request: Any, context: Any) -> Any:
         infos = self.ctx.registry.root().list_collections(db_of(request, context))
@@ -135,6 +153,56 @@ class DdlHandlers:
                                                   kv_dict(request.properties), list(request.delete_keys))
         self.ctx.invalidate()
         return OK
+
+    # --- schema evolution
+    def AddCollectionField(self, request: Any, context: Any) -> Any:
+        field = schema_pb2.FieldSchema()
+        field.ParseFromString(request.schema)
+        self._add_field(request, context, field, legacy=True)
+        return OK
+
+    def AlterCollectionSchema(self, request: Any, context: Any) -> Any:
+        """pymilvus 3's ``add_collection_field``: one ``add_request`` with one field. Functions
+        and dropping fields are not supported yet."""
+        op = request.action.WhichOneof("op")
+        if op == "drop_request":
+            raise errors.MilvusError(errors.OPERATION_NOT_SUPPORTED,
+                                     "dropping a field is not supported yet by Elanus")
+        if op != "add_request":
+            raise errors.invalid_parameter("unknown action type in alter collection schema request")
+        add = request.action.add_request
+        if len(add.func_schema) > 1:
+            raise errors.invalid_parameter("For now, at most one function schema is supported")
+        if len(add.field_infos) > 1:
+            raise errors.invalid_parameter("For now, only one field info is supported")
+        if add.func_schema:
+            raise errors.MilvusError(errors.OPERATION_NOT_SUPPORTED,
+                                     "adding a function is not supported yet by Elanus")
+        if not add.field_infos:
+            raise errors.invalid_parameter("fieldInfos and function schema are both empty")
+        if not add.field_infos[0].HasField("field_schema"):
+            raise errors.invalid_parameter("fieldSchema is nil in fieldInfos")
+        self._add_field(request, context, add.field_infos[0].field_schema, legacy=False)
+        return milvus_pb2.AlterCollectionSchemaResponse(alter_status=OK)
+
+    def _add_field(self, request: Any, context: Any, field: schema_pb2.FieldSchema, legacy: bool) -> None:
+        """Validate, add through the root coordinator, then wait until the delegators of a
+        loaded collection serve the new schema, so every read after this RPC sees the field."""
+        db = db_of(request, context)
+        info = self.ctx.collection(db, request.collection_name)
+        stored = schema_pb2.CollectionSchema()
+        stored.ParseFromString(info.schema_bytes)
+        check_add_field(stored, field, info.name, legacy=legacy)
+        ts = self.ctx.registry.root().add_collection_field(db, request.collection_name, field.SerializeToString())
+        self.ctx.invalidate()
+        leaders = self.ctx.registry.query_coord().shard_leaders(info.id)
+        probe = QueryRequest(info.id, (), "", {}, (), -1, 0, ts, count_only=True)
+        for ch in info.channels:
+            if ch in leaders:
+                try:
+                    self.ctx.registry.query_node(leaders[ch]).query(ch, probe)
+                except errors.MilvusError as exc:  # the field is added; only the wait failed
+                    log.warning("add field to %s: delegator of %s not caught up: %s", info.name, ch, exc)
 
     def GetCollectionStatistics(self, request: Any, context: Any) -> Any:
         info = self.ctx.collection(db_of(request, context), request.collection_name)

@@ -99,11 +99,41 @@ class DmlHandlers:
     def Upsert(self, request: Any, context: Any) -> Any:
         info = self.ctx.collection(db_of(request, context), request.collection_name)
         columns = _dedup_last(self._columns(info, request, is_upsert=True), info.schema.primary.name)
+        if info.schema.primary.auto_id:
+            return self._upsert_auto_id(info, columns, request.partition_name)
         ts = 0
         for channel, part_id, cols in _route(info, columns, request.partition_name):
             ts = max(ts, self.ctx.registry.data_node_for(channel).upsert(info, channel, part_id, cols))
         pks = columns[info.schema.primary.name]
         return _mutation(pks, ts, upsert_cnt=len(pks))
+
+    def _upsert_auto_id(self, info: CollectionInfo, columns: Columns, partition_name: str) -> Any:
+        """Milvus's upsert into an auto-id collection: the pks sent are deleted and the rows are
+        inserted under newly allocated ids, which the response returns (``checkUpsertPrimaryFieldData``).
+        The delete applies to the target partition, or to all partitions in partition-key mode."""
+        pk = info.schema.primary
+        old_pks = columns[pk.name]
+        n = len(old_pks)
+        first = self.ctx.registry.root().alloc_ids(n)
+        columns = fielddata.with_auto_ids(columns, info.schema, np.arange(first, first + n, dtype=np.int64))
+        if info.schema.partition_key is not None:
+            part = ALL_PARTITIONS
+        else:
+            part = partition_ids(info, [partition_name or DEFAULT_PARTITION])[0]
+        ts = self._delete_pks(info, part, old_pks)
+        for channel, part_id, cols in _route(info, columns, partition_name):
+            ts = max(ts, self.ctx.registry.data_node_for(channel).insert(info, channel, part_id, cols))
+        return _mutation(columns[pk.name], ts, upsert_cnt=n)
+
+    def _delete_pks(self, info: CollectionInfo, part: int, pks: np.ndarray) -> int:
+        """Append deletes of ``pks`` to their shards; the latest write ts (0 if none)."""
+        ts = 0
+        shards = shard_of(pks, info.num_shards) if len(pks) else np.zeros(0, dtype=np.int64)
+        for s in np.unique(shards):
+            channel = info.channels[int(s)]
+            node = self.ctx.registry.data_node_for(channel)
+            ts = max(ts, node.delete(info, channel, part, pks[shards == s]))
+        return ts
 
     def Delete(self, request: Any, context: Any) -> Any:
         info = self.ctx.collection(db_of(request, context), request.collection_name)
@@ -120,12 +150,7 @@ class DmlHandlers:
             pks = np.asarray(values, dtype=pk_dtype)
         else:
             pks = self._matching_pks(info, request, params, part)
-        ts = 0
-        shards = shard_of(pks, info.num_shards) if len(pks) else np.zeros(0, dtype=np.int64)
-        for s in np.unique(shards):
-            channel = info.channels[int(s)]
-            node = self.ctx.registry.data_node_for(channel)
-            ts = max(ts, node.delete(info, channel, part, pks[shards == s]))
+        ts = self._delete_pks(info, part, pks)
         return _mutation(pks, ts or self.ctx.now(), delete_cnt=len(pks))
 
     def _matching_pks(self, info: CollectionInfo, request: Any, params: dict[str, Any],

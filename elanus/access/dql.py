@@ -12,21 +12,24 @@ import re
 from typing import Any
 
 import numpy as np
-from pymilvus.grpc_gen import common_pb2, milvus_pb2, schema_pb2
+from pymilvus.grpc_gen import milvus_pb2, schema_pb2
 
 from elanus.access import fielddata
 from elanus.access.context import ProxyContext, db_of, kv_dict, partition_ids
+from elanus.access.placeholders import decode_queries
 from elanus.access.status import OK
 from elanus.access.templates import template_values
 from elanus.cluster.types import CollectionInfo, QueryRequest, QueryResult, SearchHits, SearchRequest
 from elanus.core import batch, errors
 from elanus.core.expr import validate
 from elanus.core.reduce import merge_hits
-from elanus.core.schema import DYNAMIC_FIELD_NAME, CollectionSchema, DataType
+from elanus.core.schema import DYNAMIC_FIELD_NAME, CollectionSchema, DataType, FieldSchema
 
 TOPK_LIMIT = 16384
+_FLOAT_METRICS = ("L2", "IP", "COSINE")
+_BINARY_METRICS = ("HAMMING", "JACCARD", "SUBSTRUCTURE", "SUPERSTRUCTURE")
+_BINARY_VECTOR = DataType.BINARY_VECTOR
 MAX_RESULT_WINDOW = 16384
-_PLACEHOLDER_FLOAT = common_pb2.PlaceholderType.FloatVector
 
 
 def _int_param(params: dict[str, str], key: str, default: int) -> int:
@@ -144,10 +147,10 @@ class DqlHandlers:
         field = schema.get(anns)
         if field is None or not field.dtype.is_vector:
             raise errors.invalid_parameter(f"failed to get field schema by name: fieldName({anns}) not found")
-        queries = self._decode_queries(request.placeholder_group, field.dim)
+        queries = decode_queries(request.placeholder_group, field)
         parts = partition_ids(info, request.partition_names)
         _require_loaded(self.ctx, info, parts)
-        metric, params = self._search_params(info, field.name, sp)
+        metric, params = self._search_params(info, field, sp)
         filter_params = template_values(request.expr_template_values)
         if request.dsl:
             validate(request.dsl, schema, filter_params)
@@ -164,25 +167,7 @@ class DqlHandlers:
             status=OK, collection_name=info.name,
             results=self._result_data(schema, hits, len(queries), limit, out_fields, dyn_keys, round_decimal))
 
-    def _decode_queries(self, placeholder_group: bytes, dim: int) -> np.ndarray:
-        group = common_pb2.PlaceholderGroup()
-        group.ParseFromString(placeholder_group)
-        if not group.placeholders:
-            raise errors.invalid_parameter("search vectors are empty")
-        ph = group.placeholders[0]
-        if ph.type != _PLACEHOLDER_FLOAT:
-            raise errors.MilvusError(errors.OPERATION_NOT_SUPPORTED,
-                                     f"placeholder type {common_pb2.PlaceholderType.Name(ph.type)} "
-                                     "is not supported yet by Elanus")
-        data = b"".join(ph.values) if len(ph.values) > 1 else ph.values[0]
-        queries = np.frombuffer(data, dtype=np.float32)
-        if len(queries) != dim * len(ph.values):
-            got = len(ph.values[0]) // 4
-            raise errors.invalid_parameter(
-                f"the dim ({got}) of field data(vector) is not equal to schema dim ({dim})")
-        return queries.reshape(len(ph.values), dim)
-
-    def _search_params(self, info: CollectionInfo, field_name: str,
+    def _search_params(self, info: CollectionInfo, field: FieldSchema,
                        sp: dict[str, str]) -> tuple[str, dict[str, Any]]:
         raw = sp.get("params", "") or "{}"
         try:
@@ -191,10 +176,17 @@ class DqlHandlers:
             raise errors.invalid_parameter(f"search params [{raw}] is not a valid json") from exc
         if not isinstance(params, dict):
             params = {}
-        index = next((i for i in self.ctx.indexes(info.id) if i.field_name == field_name), None)
+        index = next((i for i in self.ctx.indexes(info.id) if i.field_name == field.name), None)
         index_metric = (index.params.get("metric_type", "") if index else "").upper()
+        # Milvus's default metric per vector type (an index built without one has it too).
+        default = "HAMMING" if field.dtype is _BINARY_VECTOR else "COSINE"
         metric = (sp.get("metric_type", "") or params.pop("metric_type", "") or index_metric
-                  or "COSINE").upper()
+                  or default).upper()
+        if index is None:
+            supported = _BINARY_METRICS if field.dtype is _BINARY_VECTOR else _FLOAT_METRICS
+            if metric not in supported:
+                raise errors.invalid_parameter(f"metric type {metric} not found or not supported, "
+                                               f"supported: [{' '.join(supported)}]")
         if index_metric and metric != index_metric:
             raise errors.MilvusError(errors.PARAMETER_INVALID,
                                      f"metric type not match: invalid parameter[expected={index_metric}]"
@@ -226,9 +218,7 @@ class DqlHandlers:
     def Query(self, request: Any, context: Any) -> Any:
         info = self.ctx.collection(db_of(request, context), request.collection_name)
         schema = info.schema
-        qp = kv_dict(request.query_params)
-        limit = _int_param(qp, "limit", -1)
-        offset = _int_param(qp, "offset", 0)
+        limit, offset = _query_window(kv_dict(request.query_params))
         expr = request.expr.strip()
         params = template_values(request.expr_template_values)
         requested = [f.strip() for f in request.output_fields]
@@ -237,10 +227,6 @@ class DqlHandlers:
             raise errors.invalid_parameter("count entities with pagination is not allowed")
         if not expr and limit < 0 and not count_only:
             raise errors.invalid_parameter("empty expression should be used with limit")
-        if limit >= 0 and (limit <= 0 or limit + offset > MAX_RESULT_WINDOW):
-            raise errors.invalid_parameter(
-                "invalid max query result window, (offset+limit) should be in range "
-                f"[1, {MAX_RESULT_WINDOW}], but got {limit + offset}")
         if expr:
             validate(expr, schema, params)
         parts = partition_ids(info, request.partition_names)
@@ -261,6 +247,28 @@ class DqlHandlers:
                                                                   dyn_keys or None))
         resp.output_fields.extend(_output_names(fetch, dyn_keys))
         return resp
+
+
+def _query_window(qp: dict[str, str]) -> tuple[int, int]:
+    """(limit, offset) of a query; limit -1 when none was given (offset is then ignored).
+
+    Milvus's ``parseQueryParams`` + ``validateMaxQueryResultWindow``: with a limit,
+    offset < 0, then limit <= 0, then offset+limit outside [1, 16384] are rejected,
+    each wrapped twice as an invalid parameter.
+    """
+    if qp.get("limit") is None:
+        return -1, 0
+    limit = _int_param(qp, "limit", -1)
+    offset = _int_param(qp, "offset", 0)
+    if offset < 0:
+        inner = f"offset [{offset}] is invalid, should be gte than 0"
+    elif limit <= 0:
+        inner = f"limit [{limit}] is invalid, should be greater than 0"
+    elif offset + limit > MAX_RESULT_WINDOW:
+        inner = f"(offset+limit) should be in range [1, {MAX_RESULT_WINDOW}], but got {offset + limit}"
+    else:
+        return limit, offset
+    raise errors.invalid_parameter(f"invalid max query result window, {inner}: invalid parameter")
 
 
 def _output_names(fields: tuple[str, ...], dyn_keys: tuple[str, ...]) -> list[str]:

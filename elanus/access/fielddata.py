@@ -5,7 +5,8 @@ The two directions live in two modules, re-exported here as the access layer's o
 entry point:
 
 - :mod:`elanus.access.fielddata_in`: insert/upsert payloads → validated columns
-  (:func:`columns_from_insert`, :func:`with_auto_ids`), with Milvus's checks and texts;
+  (:func:`columns_from_insert`, :func:`with_auto_ids`), with Milvus's checks and texts
+  (vector fields of every dense type in :mod:`elanus.access.fielddata_vectors`);
 - :mod:`elanus.access.fielddata_out`: columns → query/search result ``FieldData``
   (:func:`field_data_from_columns`) and primary keys ↔ ``IDs``
   (:func:`ids_from_columns`, :func:`pk_array_from_ids`).

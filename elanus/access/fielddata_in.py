@@ -22,6 +22,11 @@ from typing import Any
 import numpy as np
 from pymilvus.grpc_gen import schema_pb2
 
+from elanus.access.fielddata_vectors import align_vector, extract_vector
+from elanus.access.fielddata_vectors import check_finite as _check_finite
+from elanus.access.fielddata_vectors import invalid_value as _invalid
+from elanus.access.fielddata_vectors import rows_mismatch as _rows_mismatch
+from elanus.core import vectors
 from elanus.core.batch import (
     Columns,
     check_supported,
@@ -72,15 +77,6 @@ _ELEMENT_SLOTS: dict[DataType, tuple[str, str]] = {
 }
 
 _INT_RANGES = {DataType.INT8: (-(1 << 7), (1 << 7) - 1), DataType.INT16: (-(1 << 15), (1 << 15) - 1)}
-
-
-def _invalid(msg: str, expected: object, actual: object) -> MilvusError:
-    """merr.WrapErrParameterInvalid(expected, actual, msg): ``msg: invalid parameter[...]``."""
-    return MilvusError(PARAMETER_INVALID, f"{msg}: invalid parameter[expected={expected}][actual={actual}]")
-
-
-def _rows_mismatch(name: str, rows: int, n: int) -> MilvusError:
-    return _invalid(f"the num_rows ({rows}) of field ({name}) is not equal to passed num_rows ({n})", n, rows)
 
 
 @dataclass
@@ -233,14 +229,8 @@ def _extract(f: FieldSchema, fd: schema_pb2.FieldData) -> Any:
     """Type-check ``fd`` against ``f`` and return its compact values (validate_util's
     per-type check*FieldData: mismatch, NaN/Inf, overflow, max_length, max_capacity)."""
     lenient = f.nullable or f.default_value is not None
-    if f.dtype == DataType.FLOAT_VECTOR:
-        has = fd.WhichOneof("field") == "vectors" and fd.vectors.WhichOneof("data") == "float_vector"
-        flat = np.array(fd.vectors.float_vector.data if has else (), dtype=np.float32)
-        if len(flat) == 0 and not f.nullable:
-            raise _invalid(f"float vector field '{f.name}' is illegal, array type mismatch",
-                           "need float vector", "got nil")
-        _check_finite(flat)
-        return flat
+    if vectors.is_dense(f.dtype):
+        return extract_vector(f, fd)
     if f.dtype == DataType.ARRAY:
         return _extract_array(f, fd)
     attr, need = _SCALAR_SLOTS[f.dtype]
@@ -278,13 +268,6 @@ def _loads(f: FieldSchema, row: int, s: bytes) -> Any:
     except ValueError as e:
         # Milvus defers JSON syntax errors to segcore; Elanus parses here and says so.
         raise invalid_parameter(f"invalid JSON data of field {f.name}, row number: {row}: {e}") from e
-
-
-def _check_finite(values: np.ndarray) -> None:
-    if len(values) and not np.isfinite(values).all():
-        v = float(values[np.flatnonzero(~np.isfinite(values))[0]])
-        text = "NaN" if v != v else ("+Inf" if v > 0 else "-Inf")  # Go's %f spelling
-        raise invalid_parameter(f"value '{text}' is not a number or infinity")
 
 
 def _check_range(values: np.ndarray, lo: int, hi: int) -> None:
@@ -358,16 +341,17 @@ def _fill(p: _Pending, n: int) -> None:
     if (f.nullable or f.default_value is not None) and p.valid is None:
         p.valid = np.ones(n, dtype=np.bool_)
     if p.values is None:
-        p.values = np.zeros(0, np.float32) if f.dtype == DataType.FLOAT_VECTOR else empty_column(f, 0)
+        p.values = np.zeros(0, vectors.column_dtype(f.dtype)) if vectors.is_dense(f.dtype) \
+            else empty_column(f, 0)
     vlen = 0 if p.valid is None else len(p.valid)
     if f.default_value is None:
         expected = n if f.nullable else 0
         if vlen != expected:
             raise _invalid(f"the length of valid_data of field({f.name}) is wrong", expected, vlen)
-        if f.nullable and f.dtype != DataType.FLOAT_VECTOR:  # vectors stay compact until _align
+        if f.nullable and not vectors.is_dense(f.dtype):  # vectors stay compact until _align
             p.values = _scatter(f, p.values, p.valid, n, null_value(f))
         return
-    if f.dtype == DataType.FLOAT_VECTOR:
+    if vectors.is_dense(f.dtype):
         raise invalid_parameter("vector type not support default value")
     if f.dtype == DataType.ARRAY:
         raise _invalid("array type not support default value", "not set default value", "")
@@ -393,28 +377,10 @@ def _scatter(f: FieldSchema, compact: np.ndarray, valid: np.ndarray | None, n: i
 def _align(p: _Pending, n: int) -> None:
     """checkAligned: row counts (and for vectors the dim), then vectors to (n, dim)."""
     f, fd = p.field, p.fd
-    if f.dtype != DataType.FLOAT_VECTOR:
-        if len(p.values) != n:
-            raise _rows_mismatch(f.name, len(p.values), n)
-        return
-    dim, flat = f.dim, p.values
-    expected = int(np.count_nonzero(p.valid)) if f.nullable and p.valid is not None else n
-    rows = 0
-    if fd is not None and fd.WhichOneof("field") == "vectors":
-        if len(flat) % dim:
-            raise invalid_parameter(f"the length({len(flat)}) of float data should divide the dim({dim})")
-        if fd.vectors.dim != dim:
-            raise _invalid(f"the dim ({fd.vectors.dim}) of field data({f.name}) is not equal to schema dim "
-                           f"({dim})", dim, fd.vectors.dim)
-        rows = len(flat) // dim
-    if rows != expected:
-        raise _rows_mismatch(f.name, rows, n)
-    matrix = flat.reshape(rows, dim)
-    if rows != n:
-        full = np.zeros((n, dim), dtype=np.float32)
-        full[p.valid] = matrix
-        matrix = full
-    p.values = matrix
+    if vectors.is_dense(f.dtype):
+        p.values = align_vector(f, fd, p.values, p.valid, n)
+    elif len(p.values) != n:
+        raise _rows_mismatch(f.name, len(p.values), n)
 
 
 def with_auto_ids(columns: Columns, schema: CollectionSchema, ids: np.ndarray) -> Columns:

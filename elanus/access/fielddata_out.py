@@ -3,8 +3,9 @@ decodes (``pymilvus/client/field_data_extractors.py``, ``search_result.py``):
 
 - scalars are full length (one value per row); nullable fields add ``valid_data`` and
   hold the column's null value at null rows;
-- FloatVector carries ``dim`` and, for nullable fields, only the valid rows (pymilvus
-  maps logical to physical rows through ``valid_data``, as Milvus sends them);
+- vectors carry ``dim`` and, for nullable fields, only the valid rows (pymilvus maps
+  logical to physical rows through ``valid_data``, as Milvus sends them): FloatVector as
+  floats, Float16/BFloat16/Int8/Binary as one bytes blob of the stored bytes;
 - JSON and the dynamic ``$meta`` are compact JSON bytes per row; ``$meta`` is flagged
   ``is_dynamic`` and may be cut down to the dynamic keys a user asked for;
 - Array is an ``ArrayArray`` of per-row ``ScalarField`` with ``element_type`` set.
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 from pymilvus.grpc_gen import schema_pb2
 
+from elanus.core import vectors
 from elanus.core.batch import check_supported, json_dumps, valid_key
 from elanus.core.schema import CollectionSchema, DataType, FieldSchema
 
@@ -94,6 +96,11 @@ def _fill_values(fd: schema_pb2.FieldData, field: FieldSchema, values: np.ndarra
         fd.vectors.dim = field.dim
         fd.vectors.float_vector.MergeFromString(
             _packed_field1(np.ascontiguousarray(matrix, dtype="<f4").tobytes()))
+        return
+    if dtype in vectors.BYTE_VECTOR_TYPES:
+        matrix = values if valid is None or valid.all() else values[valid]
+        fd.vectors.dim = field.dim
+        setattr(fd.vectors, vectors.WIRE_ATTRS[dtype], vectors.to_bytes(dtype, matrix))
         return
     if dtype == DataType.ARRAY:
         _fill_array(fd, field, values)

@@ -13,6 +13,7 @@ from elanus.access.context import ProxyContext, db_of, partition_ids
 from elanus.access.status import OK
 from elanus.cluster.types import CollectionInfo, IndexInfo, LoadState
 from elanus.core import errors
+from elanus.core.schema import CollectionSchema
 
 _STATE_FINISHED = common_pb2.IndexState.Finished
 _STATE_IN_PROGRESS = common_pb2.IndexState.InProgress
@@ -80,11 +81,22 @@ def _go_float(x: float) -> str:
     return f"{sign}{digits[:exp + 1]}.{digits[exp + 1:]}"
 
 
-def _description(ctx: ProxyContext, index: IndexInfo) -> milvus_pb2.IndexDescription:
+def _field_name(schema: CollectionSchema, index: IndexInfo) -> str:
+    """The field DescribeIndex reports: for an index on a dynamic key, the key (the first
+    step of its JSON pointer, unescaped), as Milvus's proxy does; else the field."""
+    field = schema.get(index.field_name)
+    if field is None or not field.is_dynamic or not index.json_pointer:
+        return index.field_name
+    head = index.json_pointer.removeprefix("/").split("/", 1)[0]
+    return head.replace("~1", "/").replace("~0", "~")
+
+
+def _description(ctx: ProxyContext, schema: CollectionSchema, index: IndexInfo) -> milvus_pb2.IndexDescription:
     total, indexed, pending = ctx.registry.data_coord().index_progress(index.collection_id, index.id)
     state = _STATE_FINISHED if pending == 0 else _STATE_IN_PROGRESS
     desc = milvus_pb2.IndexDescription(index_name=index.index_name, indexID=index.id,
-                                       field_name=index.field_name, indexed_rows=indexed, total_rows=total,
+                                       field_name=_field_name(schema, index), indexed_rows=indexed,
+                                       total_rows=total,
                                        pending_index_rows=total - indexed, state=state)
     desc.params.extend(common_pb2.KeyValuePair(key=k, value=v) for k, v in index.params.items())
     return desc
@@ -96,12 +108,13 @@ class IndexLoadHandlers:
     # --- indexes
     def CreateIndex(self, request: Any, context: Any) -> Any:
         info = self.ctx.collection(db_of(request, context), request.collection_name)
-        field = info.schema.get(request.field_name)
-        if field is None:
+        schema = info.schema
+        if schema.get(request.field_name) is None and not (schema.enable_dynamic_field and schema.dynamic_field):
+            # Milvus: a name that is no field is a dynamic key when the collection has dynamic fields
             raise errors.invalid_parameter(f"cannot create index on non-exist field: {request.field_name}")
         params = flatten_index_params(request.extra_params)
-        index_name = request.index_name or field.name
-        self.ctx.registry.data_coord().create_index(info, field.name, index_name, params)
+        # The data coordinator resolves the field (or dynamic key), the default name and the JSON path.
+        self.ctx.registry.data_coord().create_index(info, request.field_name, request.index_name, params)
         self.ctx.invalidate_indexes()
         return OK
 
@@ -114,7 +127,8 @@ class IndexLoadHandlers:
                       if request.index_name else f"collection: {info.name}")
             raise errors.index_not_found(detail)
         return milvus_pb2.DescribeIndexResponse(status=OK,
-                                                index_descriptions=[_description(self.ctx, i) for i in found])
+                                                index_descriptions=[_description(self.ctx, info.schema, i)
+                                                                    for i in found])
 
     def GetIndexState(self, request: Any, context: Any) -> Any:
         resp = self.DescribeIndex(request, context)

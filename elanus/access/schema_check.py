@@ -25,6 +25,7 @@ _RESERVED_FIELD_NAMES = frozenset({"RowID", "Timestamp", "__virtual_pk__"})
 _SUPPORTED_NOW = {
     DataType.BOOL, DataType.INT8, DataType.INT16, DataType.INT32, DataType.INT64, DataType.FLOAT,
     DataType.DOUBLE, DataType.VARCHAR, DataType.JSON, DataType.ARRAY, DataType.FLOAT_VECTOR,
+    DataType.FLOAT16_VECTOR, DataType.BFLOAT16_VECTOR, DataType.INT8_VECTOR, DataType.BINARY_VECTOR,
 }
 _ARRAY_ELEMENTS = {
     DataType.BOOL, DataType.INT8, DataType.INT16, DataType.INT32, DataType.INT64, DataType.FLOAT,
@@ -56,6 +57,14 @@ def _check_vector(f: schema_pb2.FieldSchema) -> None:
     dim = _check_int_param(f, "dim")
     if dim <= 1:
         raise errors.invalid_parameter(f"invalid dimension: {dim}. should be in range 2 ~ {MAX_DIM}")
+    if f.data_type == DataType.BINARY_VECTOR:
+        if dim % 8:
+            raise errors.invalid_parameter(f"invalid dimension: {dim} of field {f.name}. "
+                                           "binary vector dimension should be multiple of 8. ")
+        if dim > MAX_DIM * 8:
+            raise errors.invalid_parameter(f"invalid dimension: {dim} of field {f.name}. "
+                                           f"binary vector dimension should be in range 2 ~ {MAX_DIM * 8}")
+        return
     if dim > MAX_DIM:
         raise errors.invalid_parameter(f"invalid dimension: {dim} of field {f.name}. "
                                        f"float vector dimension should be in range 2 ~ {MAX_DIM}")
@@ -117,8 +126,6 @@ def _check_field(f: schema_pb2.FieldSchema, collection: str) -> None:
     if dtype == DataType.ARRAY:
         _check_element_type(f.element_type)
         _check_capacity(f, collection)
-    if f.nullable and dtype.is_vector:
-        raise errors.invalid_parameter(f"primary field or vector field not support null, field: {f.name}")
 
 
 def _is_vector(f: schema_pb2.FieldSchema) -> bool:

@@ -21,6 +21,7 @@ from elanus.access.dml import DmlHandlers
 from elanus.access.dql import DqlHandlers
 from elanus.access.index_load import IndexLoadHandlers
 from elanus.access.misc import MiscHandlers
+from elanus.access.segment_info import SegmentInfoHandlers
 from elanus.access.status import error_response
 
 _METHODS = tuple(milvus_pb2.DESCRIPTOR.services_by_name["MilvusService"].methods_by_name)
@@ -44,7 +45,7 @@ def _guarded(method: str, handler: Callable[[Any, Any], Any]) -> Callable[[Any, 
 
 
 class MilvusServicer(DdlHandlers, DmlHandlers, DqlHandlers, IndexLoadHandlers, MiscHandlers,
-                     milvus_pb2_grpc.MilvusServiceServicer):
+                     SegmentInfoHandlers, milvus_pb2_grpc.MilvusServiceServicer):
     """One proxy's gRPC face. Stateless apart from the cache in :class:`ProxyContext`."""
 
     def __init__(self, ctx: ProxyContext) -> None:

@@ -79,6 +79,15 @@ def response_class(method: str) -> Any:
     return message_factory.GetMessageClass(desc)
 
 
+@cache
+def _status_field(method: str) -> str:
+    """Name of the Status field of ``method``'s response (``status``; a few, such as
+    AlterCollectionSchemaResponse's ``alter_status``, name it otherwise)."""
+    fields = response_class(method).DESCRIPTOR.fields
+    named = [f.name for f in fields if f.message_type is common_pb2.Status.DESCRIPTOR]
+    return "status" if "status" in named or not named else named[0]
+
+
 def error_response(method: str, err: BaseException) -> Any:
     """A response of ``method``'s type carrying the error status."""
     cls = response_class(method)
@@ -86,5 +95,5 @@ def error_response(method: str, err: BaseException) -> Any:
     if cls is common_pb2.Status:
         return st
     resp = cls()
-    resp.status.CopyFrom(st)
+    getattr(resp, _status_field(method)).CopyFrom(st)
     return resp

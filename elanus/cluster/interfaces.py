@@ -30,6 +30,7 @@ from elanus.cluster.types import (
     SearchRequest,
     SegmentInfo,
 )
+from elanus.core.schema import CollectionSchema
 
 
 class RootCoord(Protocol):
@@ -57,9 +58,17 @@ class RootCoord(Protocol):
         """By name (aliases resolve) or by id; raises collection-not-found (100)."""
         ...
     def list_collections(self, db: str) -> list[CollectionInfo]: ...
+    def truncate_collection(self, db: str, name: str) -> None:
+        """Remove every row (schema, partitions, indexes and load state stay)."""
+        ...
     def rename_collection(self, db: str, old: str, new_db: str, new: str) -> None: ...
     def alter_collection(self, db: str, name: str, properties: dict[str, str],
                          delete_keys: list[str]) -> None: ...
+    def add_collection_field(self, db: str, name: str, field_bytes: bytes) -> int:
+        """Add the serialised ``schema_pb2.FieldSchema`` (validated by the proxy) as a new field
+        (id = highest field id + 1, schema ``version`` + 1); returns the timestamp of the
+        SCHEMA message written to the collection's channels."""
+        ...
 
     # --- partitions
     def create_partition(self, db: str, collection: str, partition: str) -> None: ...
@@ -124,6 +133,10 @@ class DataCoord(Protocol):
     # --- lifecycle
     def drop_collection(self, collection_id: int) -> None: ...
     def drop_partition(self, collection_id: int, partition_id: int) -> None: ...
+    def truncate_collection(self, collection_id: int, fences: dict[str, int]) -> list[int]:
+        """Drop every live segment of the collection whose id is below its channel's fence
+        (see :meth:`ChannelWriter.truncate_collection`); returns the dropped ids."""
+        ...
 
 
 class QueryCoord(Protocol):
@@ -146,6 +159,12 @@ class QueryCoord(Protocol):
 
         Sent again for the same segment when an index created later has been built for
         it (``segment.index_files`` then names it), so a loaded copy can pick it up."""
+        ...
+    def drop_segments(self, collection_id: int, segment_ids: list[int]) -> None:
+        """Stop serving these (truncated) segments, now and if announced later; returns when done."""
+        ...
+    def served_segments(self, collection_id: int) -> list[tuple[SegmentInfo, int]]:
+        """The sealed segments served for a loaded collection, with the node holding each."""
         ...
 
 
@@ -172,6 +191,13 @@ class ChannelWriter(Protocol):
     def last_ts(self, channel: str) -> int:
         """Highest timestamp issued on the channel (Strong reads wait for it)."""
         ...
+    def update_schema(self, collection: CollectionInfo, channel: str) -> int:
+        """Append SCHEMA (``collection.schema_bytes``) to ``channel`` durably; returns its timestamp."""
+        ...
+    def truncate_collection(self, collection: CollectionInfo, channel: str) -> int:
+        """Append TRUNCATE durably and forget the collection's growing segments on ``channel``;
+        returns a fence id: segments created there before it have smaller ids, later ones larger."""
+        ...
     def drop_collection(self, collection: CollectionInfo) -> None: ...
     def drop_partition(self, collection: CollectionInfo, partition_id: int) -> None: ...
 
@@ -185,8 +211,9 @@ class DataNode(ChannelWriter, Protocol):
 
 class IndexNode(Protocol):
     def build_index(self, collection_id: int, segment: SegmentInfo, field_name: str,
-                    dim: int, params: dict[str, str], metric: str) -> str:
-        """Build from the segment's data file; store it; return the index object key."""
+                    dim: int, params: dict[str, str], metric: str, vector_type: int = 101) -> str:
+        """Build from the segment's data file; store it; return the index object key.
+        ``vector_type`` is the field's Milvus data type (101 FloatVector)."""
         ...
 
 
@@ -213,3 +240,7 @@ class QueryNode(Protocol):
     def search_segments(self, segment_ids: list[int], request: SearchRequest) -> SearchHits: ...
     def query_segments(self, segment_ids: list[int], request: QueryRequest) -> QueryResult: ...
     def apply_deletes(self, segment_ids: list[int], pks: np.ndarray, ts: np.ndarray) -> None: ...
+    def update_schema(self, segment_ids: list[int], schema: CollectionSchema) -> None:
+        """Held sealed segments adopt ``schema`` if it is newer than theirs (fields it adds
+        read as default or null)."""
+        ...

@@ -2,7 +2,8 @@
 
 The roles are the same classes cluster mode runs one per process; here they
 are wired through a :class:`LocalRegistry` and share one set of local storage
-backends under ``data_dir`` (``meta/``, ``objects/``, ``wal/``).
+backends under ``data_dir`` (``meta/``, ``objects/``, ``wal/``; ``cache/`` holds the
+query node's memory-mapped raw vectors, see :mod:`elanus.core.segment.spill`).
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ class Standalone:
         reg.add_data_node(self.data_node)
         self.index_node = IndexNodeImpl(self.objects)
         reg.add_index_node(self.index_node)
-        self.query_node = QueryNodeImpl(1, reg, self.meta, self.objects, self.wal)
+        self.query_node = QueryNodeImpl(1, reg, self.meta, self.objects, self.wal,
+                                        spill_dir=str(root_dir / "cache" / "querynode-1"))
         reg.add_query_node(self.query_node)
         self.proxy = ProxyServer(ProxyContext(reg, self.meta), config.host, config.port, config.grpc_workers)
 

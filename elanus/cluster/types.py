@@ -103,7 +103,13 @@ class CollectionInfo:
 
 @dataclass(frozen=True)
 class IndexInfo:
-    """A field index as the data coordinator stores it (``params`` as the user gave them)."""
+    """A field index as the data coordinator stores it (``params`` as the user gave them).
+
+    ``field_name`` is the schema field (``$meta`` for an index on a dynamic key). For an
+    index on a JSON field or the dynamic field, ``json_pointer`` is the indexed path as a
+    JSON pointer (``/a/0/b``; ``""`` = the whole field), Milvus's internal ``json_path``;
+    it is ``""`` for every other index.
+    """
 
     id: int
     collection_id: int
@@ -112,6 +118,7 @@ class IndexInfo:
     index_name: str
     params: dict[str, str]
     created_ts: int
+    json_pointer: str = ""
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,9 @@ length ``n`` (its first axis). Per Milvus data type:
 - JSON and the dynamic field ``$meta`` → object array of parsed Python values
   (dict/list/str/number/bool/None); ``$meta`` rows are always dicts;
 - Array → object array of Python lists (elements per ``element_type``), or None;
-- FloatVector → ``np.float32`` shaped ``(n, dim)``.
+- FloatVector → ``np.float32`` shaped ``(n, dim)``; Float16Vector ``np.float16``,
+  BFloat16Vector ``np.uint16`` (raw bfloat16 bits), Int8Vector ``np.int8``, all ``(n, dim)``;
+  BinaryVector ``np.uint8`` ``(n, dim // 8)`` packed bits (see :mod:`elanus.core.vectors`).
 
 Nullable fields carry a second column ``name + "$valid"`` (``np.bool_``, False = null).
 At null rows the value column holds the type's null value (:func:`null_value`: 0, False,
@@ -29,8 +31,9 @@ written by :func:`json_dumps` (compact, UTF-8), so parse → dump → parse is e
 Arrow form (:func:`to_arrow` / :func:`from_arrow`): native Arrow ints/floats/bool,
 ``pa.string()`` for strings, ``pa.binary()`` holding compact JSON UTF-8 text for JSON and
 ``$meta``, ``pa.list_(element)`` for Array, ``pa.fixed_size_list(pa.float32(), dim)`` for
-FloatVector; nullability is Arrow validity. Other vector types (Float16, BFloat16, Int8,
-Binary, Sparse) are not supported yet and raise :func:`unsupported`.
+FloatVector and ``pa.binary(row_bytes)`` (fixed-size, the little-endian wire bytes of a
+row) for Float16, BFloat16, Int8 and Binary vectors; nullability is Arrow validity.
+Sparse vectors are not supported yet and raise :func:`unsupported`.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from elanus.core import vectors
 from elanus.core.errors import OPERATION_NOT_SUPPORTED, MilvusError, compose
 from elanus.core.schema import CollectionSchema, DataType, FieldSchema
 
@@ -109,7 +113,7 @@ def check_supported(field: FieldSchema) -> None:
         if field.dtype == DataType.ARRAY and field.element_type not in ARRAY_ELEMENT_TYPES:
             raise unsupported(field)
         return
-    if field.dtype == DataType.FLOAT_VECTOR:
+    if vectors.is_dense(field.dtype):
         return
     raise unsupported(field)
 
@@ -136,8 +140,8 @@ def empty_column(field: FieldSchema, n: int, fill: Any = None) -> np.ndarray:
         fill = null_value(field)
     if field.dtype in _NUMERIC_DTYPES:
         return np.full(n, fill, dtype=_NUMERIC_DTYPES[field.dtype])
-    if field.dtype == DataType.FLOAT_VECTOR:
-        return np.zeros((n, field.dim), dtype=np.float32)
+    if vectors.is_dense(field.dtype):
+        return vectors.zeros(field.dtype, field.dim, n)
     out = np.empty(n, dtype=object)
     if fill is not None:
         # Mutable defaults (dict/list) must not be shared between rows.
@@ -193,6 +197,8 @@ def arrow_type(field: FieldSchema) -> pa.DataType:
         return pa.binary()
     if field.dtype == DataType.ARRAY:
         return pa.list_(_ARROW_SCALARS[field.element_type])
+    if field.dtype in vectors.BYTE_VECTOR_TYPES:
+        return pa.binary(vectors.row_bytes(field.dtype, field.dim))
     return pa.list_(pa.float32(), field.dim)
 
 
@@ -267,6 +273,8 @@ def _field_to_arrow(field: FieldSchema, values: np.ndarray, valid: np.ndarray | 
         return pa.array(values, type=atype, mask=mask)
     if dtype == DataType.JSON:
         return _json_to_arrow(values, valid)
+    if dtype in vectors.BYTE_VECTOR_TYPES:
+        return vectors.to_arrow(field.dtype, field.dim, values, valid, field.name)
     # FloatVector: the flat float32 buffer becomes the child array without a copy.
     dim = field.dim
     matrix = np.ascontiguousarray(values, dtype=np.float32)
@@ -330,6 +338,8 @@ def _field_from_arrow(field: FieldSchema, arr: pa.Array) -> np.ndarray:
         return object_array((None if b is None else json_loads(b) for b in arr.to_pylist()), n)
     if dtype == DataType.ARRAY:
         return object_array(arr.to_pylist(), n)
+    if dtype in vectors.BYTE_VECTOR_TYPES:
+        return vectors.from_arrow(field.dtype, field.dim, arr, field.name)
     dim = field.dim
     if not isinstance(arr, pa.FixedSizeListArray) or arr.type.list_size != dim:
         raise ValueError(f"column {field.name} of type {arr.type} is not a {dim}-d float vector")
@@ -343,6 +353,13 @@ def _field_from_arrow(field: FieldSchema, arr: pa.Array) -> np.ndarray:
         matrix = matrix.copy()
         matrix[~arr.is_valid().to_numpy(zero_copy_only=False)] = 0.0
     return matrix
+
+
+def column_from_arrow(field: FieldSchema, arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """The column of one field from its Arrow array (nulls hold :func:`null_value`)."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return _field_from_arrow(field, arr)
 
 
 def to_ipc(batch: pa.RecordBatch) -> bytes:

@@ -122,6 +122,16 @@ def invalid_parameter(detail: str) -> MilvusError:
 
 
 def collection_not_found(name: str, db: str = "default") -> MilvusError:
+    """merr ``WrapErrCollectionNotFoundWithDB``: ``collection not found[database=..][collection=..]``.
+
+    Only DescribeCollection words it differently (see :func:`describe_collection_not_found`)."""
+    return MilvusError(COLLECTION_NOT_FOUND, compose(COLLECTION_NOT_FOUND,
+                                                     fields={"database": db, "collection": name}))
+
+
+def describe_collection_not_found(name: str, db: str = "default") -> MilvusError:
+    """The proxy's DescribeCollection miss (``describeCollectionErrorStatus``): SDKs match
+    ``can't find collection[database=..][collection=..]``."""
     return MilvusError(COLLECTION_NOT_FOUND, f"can't find collection[database={db}][collection={name}]")
 
 

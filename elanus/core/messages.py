@@ -6,7 +6,9 @@ Layout of one WAL payload (little-endian)::
 
 Bodies: INSERT = Arrow IPC stream of the rows (user columns; see
 :mod:`elanus.core.batch`); DELETE = Arrow IPC of one column ``pk``; FLUSH = the
-sealed segment ids as little-endian int64; TIMETICK / DROP_* = empty.
+sealed segment ids as little-endian int64; SCHEMA = the collection's new serialised
+``schema_pb2.CollectionSchema`` (ids assigned, ``version`` bumped); TIMETICK / DROP_* /
+TRUNCATE = empty.
 
 Ordering contract (kept by the channel writer): messages on one channel have
 non-decreasing timestamps in offset order, so a consumer that has applied the
@@ -33,6 +35,10 @@ class MsgType(IntEnum):
     FLUSH = 4  # seal these segments: no more rows will be appended to them
     DROP_COLLECTION = 6
     DROP_PARTITION = 8
+    SCHEMA = 9  # the collection's schema changed (a field was added); later INSERTs may carry it
+    # truncate: every segment of the collection that got rows on this channel before this message
+    # is dropped (growing ones with it; sealed ones by the coordinators); the collection stays.
+    TRUNCATE = 10
 
 
 @dataclass(frozen=True)

@@ -123,6 +123,7 @@ class CollectionSchema:
     description: str = ""
     enable_dynamic_field: bool = False
     auto_id: bool = False
+    version: int = 0  # bumped by every schema change (add field); 0 = as created
     _by_name: dict[str, FieldSchema] = field(default_factory=dict, compare=False, repr=False)
     _by_id: dict[int, FieldSchema] = field(default_factory=dict, compare=False, repr=False)
 
@@ -193,6 +194,7 @@ def from_proto(sp: schema_pb2.CollectionSchema) -> CollectionSchema:
         enable_dynamic_field=sp.enable_dynamic_field,
         auto_id=any(f.autoID for f in sp.fields if f.is_primary_key),
         fields=tuple(field_from_proto(f) for f in sp.fields),
+        version=sp.version,
     )
 
 

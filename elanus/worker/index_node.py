@@ -7,7 +7,9 @@ whose key it returns. ``build_id`` is random, so a retried or repeated build
 never overwrites a file a query node may be reading; the data coordinator
 deletes superseded files when the index or the collection is dropped.
 
-Only the vector column is read from the segment (Parquet column projection,
+Any dense vector type is built (:func:`~elanus.core.index.build` takes the column
+form: float32 rows, Float16/BFloat16/Int8 rows, or packed binary rows). Only the
+vector column is read from the segment (Parquet column projection,
 over ranged reads when the object store has no local file), and the vectors
 and the index are released before returning.
 """
@@ -24,7 +26,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from elanus.cluster.types import SegmentInfo
+from elanus.core import batch
 from elanus.core.index import build, parse_index_params
+from elanus.core.memory import release_free_memory
 from elanus.core.schema import DataType, FieldSchema
 from elanus.storage.objects.base import ObjectStore
 
@@ -67,13 +71,18 @@ class _RangedObject(io.RawIOBase):
         return len(data)
 
 
-def read_vectors(objects: ObjectStore, key: str, field: str, dim: int) -> np.ndarray:
-    """The (n, dim) float32 matrix of vector column ``field`` of a segment file."""
+def read_vectors(objects: ObjectStore, key: str, field: str, dim: int,
+                 vector_type: DataType = DataType.FLOAT_VECTOR) -> np.ndarray:
+    """The vector column ``field`` of a segment file in column form: (n, dim) float32 for
+    FloatVector, see :mod:`elanus.core.vectors` for the others (null rows are zeros)."""
     path = objects.local_path(key)
     source: str | pa.PythonFile = path if path is not None else pa.PythonFile(_RangedObject(objects, key))
     table = pq.read_table(source, columns=[field])
     column = table.column(0).combine_chunks()
     del table
+    if vector_type is not DataType.FLOAT_VECTOR:
+        schema_field = FieldSchema(field_id=0, name=field, dtype=vector_type, params={"dim": str(dim)})
+        return np.array(batch.column_from_arrow(schema_field, column))
     n = len(column)
     if n == 0:
         return np.zeros((0, dim), dtype=np.float32)
@@ -90,20 +99,21 @@ class IndexNodeImpl:
         self._objects = objects
 
     def build_index(self, collection_id: int, segment: SegmentInfo, field_name: str,
-                    dim: int, params: dict[str, str], metric: str) -> str:
+                    dim: int, params: dict[str, str], metric: str, vector_type: int = 101) -> str:
         """Build the index ``params`` describe (``metric`` fills in a missing metric type)
-        over the segment's ``field_name`` column; store it; return its object key.
+        over the segment's ``field_name`` column (of Milvus type ``vector_type``); store it;
+        return its object key.
 
         Raises MilvusError for invalid params, ObjectNotFound when the segment file is gone.
         """
-        field = FieldSchema(field_id=0, name=field_name, dtype=DataType.FLOAT_VECTOR,
-                            params={"dim": str(dim)})
+        vtype = DataType(vector_type)
+        field = FieldSchema(field_id=0, name=field_name, dtype=vtype, params={"dim": str(dim)})
         request = dict(params)
         if metric and "metric_type" not in request:
             request["metric_type"] = metric
         spec = parse_index_params(field, request)
         started = time.monotonic()
-        vectors = read_vectors(self._objects, segment.data_path, field_name, dim)
+        vectors = read_vectors(self._objects, segment.data_path, field_name, dim, vtype)
         index = build(spec, vectors)
         rows = len(vectors)
         del vectors
@@ -111,6 +121,9 @@ class IndexNodeImpl:
         del index
         key = index_file_key(collection_id, segment.id, field_name, secrets.randbits(62))
         self._objects.put(key, blob)
+        size = len(blob)
+        del blob
+        release_free_memory()  # the build's vectors, index and blob
         log.info("built %s index of segment %d field %s: %d rows, %d bytes, %.2fs",
-                 spec.index_type, segment.id, field_name, rows, len(blob), time.monotonic() - started)
+                 spec.index_type, segment.id, field_name, rows, size, time.monotonic() - started)
         return key

@@ -127,9 +127,29 @@ def test_field_types() -> None:
     assert_error(schema(pk(), vec(), field("a", DataType.ARRAY, max_capacity=4)), INVALID,
                  "element data type None is not valid: invalid parameter")
     # types Milvus has but Elanus does not serve yet
-    err = check_error(schema(pk(), vec(), field("b", DataType.BINARY_VECTOR, dim=16)))
+    err = check_error(schema(pk(), vec(), field("s", DataType.SPARSE_FLOAT_VECTOR)))
     assert (err.code, err.message) == (errors.OPERATION_NOT_SUPPORTED,
-                                       "data type BinaryVector is not supported yet by Elanus")
+                                       "data type SparseFloatVector is not supported yet by Elanus")
+
+
+@pytest.mark.parametrize("dtype", [DataType.FLOAT16_VECTOR, DataType.BFLOAT16_VECTOR, DataType.INT8_VECTOR,
+                                   DataType.BINARY_VECTOR])
+def test_other_dense_vector_types_and_nullable_vectors_pass(dtype: DataType) -> None:
+    check_create_schema(schema(pk(), field("v", dtype, dim=16)), "c", 1)
+    check_create_schema(schema(pk(), field("v", dtype, dim=16, nullable=True)), "c", 1)
+
+
+def test_binary_vector_dimension_rules() -> None:
+    assert_error(schema(pk(), field("b", DataType.BINARY_VECTOR, dim=12)), INVALID,
+                 "invalid dimension: 12 of field b. binary vector dimension should be multiple of 8. "
+                 ": invalid parameter")
+    assert_error(schema(pk(), field("b", DataType.BINARY_VECTOR, dim=32768 * 8 + 8)), INVALID,
+                 "invalid dimension: 262152 of field b. binary vector dimension should be in range 2 ~ 262144"
+                 ": invalid parameter")
+    check_create_schema(schema(pk(), field("b", DataType.BINARY_VECTOR, dim=32768 * 8)), "c", 1)
+    # the float limit still holds for the other types
+    assert check_error(schema(pk(), field("h", DataType.FLOAT16_VECTOR, dim=32769))).message.startswith(
+        "invalid dimension: 32769 of field h. float vector dimension should be in range 2 ~ 32768")
 
 
 def test_partition_key_rules() -> None:
@@ -187,8 +207,7 @@ def test_per_field_checks() -> None:
     varchar_array = field("a", DataType.ARRAY, element_type=DataType.VARCHAR)
     assert check_error(schema(pk(), vec(), varchar_array)).message.startswith(
         "type param(max_length) should be specified for the field(a)")
-    err = check_error(schema(pk(), vec(nullable=True)))
-    assert err.code == INVALID and "not support null" in err.message
+    check_create_schema(schema(pk(), vec(nullable=True)), "c", 1)  # Milvus accepts nullable vectors
 
 
 def test_duplicated_field_names_after_field_checks() -> None:

@@ -54,10 +54,11 @@ def test_create_index_rules_and_errors(stack: DataStack) -> None:
     with pytest.raises(MilvusError) as err:
         dc.create_index(coll, "vec", "", {"index_type": "IVF_FLAT", "metric_type": "L2"})
     assert (err.value.code, err.value.message) == (
-        65535, "CreateIndex failed: at most one distinct index is allowed per field")
+        1100, "at most one distinct index is allowed per field: invalid parameter")
     with pytest.raises(MilvusError) as err:
         dc.create_index(coll, "vec", "other", dict(HNSW))
-    assert err.value.message == "CreateIndex failed: creating multiple indexes on same field is not supported"
+    assert err.value.message == ("CreateIndex failed: creating multiple indexes on same field is not supported: "
+                                 "invalid parameter")
     with pytest.raises(MilvusError) as err:
         dc.create_index(coll, "tag", "vec", {"index_type": "INVERTED"})  # name taken by another field
     assert "at most one distinct index is allowed per field" in err.value.message
@@ -65,8 +66,8 @@ def test_create_index_rules_and_errors(stack: DataStack) -> None:
         dc.create_index(coll, "nosuch", "", {})
     assert err.value.message == "cannot create index on non-exist field: nosuch"
     with pytest.raises(MilvusError) as err:
-        dc.create_index(coll, "tag", "", {"index_type": "STL_SORT"})
-    assert "STL_SORT are only supported on numeric field" in err.value.message
+        dc.create_index(coll, "id", "", {"index_type": "BITMAP"})
+    assert err.value.message == "create bitmap index on primary key not supported: invalid parameter"
     with pytest.raises(MilvusError) as err:
         dc.create_index(coll, "tag", "", {"index_type": "HNSW", "metric_type": "L2"})
     assert "index HNSW only supports vector data type" in err.value.message

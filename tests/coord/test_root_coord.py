@@ -281,12 +281,12 @@ def test_describe_by_name_alias_id_and_not_found(env: Env) -> None:
     by_alias = env.root.describe_collection("default", "a")
     assert by_alias.id == info.id and by_alias.name == "c" and by_alias.aliases == ("a",)
     assert env.root.describe_collection("", collection_id=info.id).aliases == ("a",)
-    with raises(errors.COLLECTION_NOT_FOUND, "can't find collection[database=default][collection=X]"):
+    with raises(errors.COLLECTION_NOT_FOUND, "collection not found[database=default][collection=X]"):
         env.root.describe_collection("", "X")
     with raises(errors.COLLECTION_NOT_FOUND):
         env.root.describe_collection("", collection_id=info.id + 12345)
     env.root.create_database("db1", {})
-    with raises(errors.COLLECTION_NOT_FOUND, "can't find collection[database=db1][collection=c]"):
+    with raises(errors.COLLECTION_NOT_FOUND, "collection not found[database=db1][collection=c]"):
         env.root.describe_collection("db1", "c")
     with raises(errors.DATABASE_NOT_FOUND):
         env.root.describe_collection("nosuch", "c")
@@ -421,7 +421,7 @@ def test_aliases(env: Env) -> None:
     with raises(errors.ALIAS_COLLECTION_NAME_CONFLICT,
                 "alias and collection name conflict[database=default][alias=c2]"):
         root.create_alias("", "c2", "c1")
-    with raises(errors.COLLECTION_NOT_FOUND, "can't find collection[database=default][collection=nosuch]"):
+    with raises(errors.COLLECTION_NOT_FOUND, "collection not found[database=default][collection=nosuch]"):
         root.create_alias("", "a3", "nosuch")
     with raises(errors.COLLECTION_NOT_FOUND):  # an alias is not a collection name
         root.create_alias("", "a3", "a1")

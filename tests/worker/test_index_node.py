@@ -11,8 +11,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from elanus.cluster.types import SegmentInfo, SegmentState
+from elanus.core import batch
+from elanus.core import vectors as vector_types
 from elanus.core.errors import MilvusError
 from elanus.core.index import load, parse_search_params
+from elanus.core.schema import CollectionSchema, DataType, FieldSchema
 from elanus.storage import open_objects
 from elanus.storage.objects.base import ObjectStore
 from elanus.worker.index_node import IndexNodeImpl
@@ -99,3 +102,49 @@ def test_invalid_params_raise_milvus_errors(objects: ObjectStore) -> None:
     with pytest.raises(MilvusError):
         IndexNodeImpl(objects).build_index(1, seg, "vec", DIM, {"index_type": "NO_SUCH"}, "L2")
     assert objects.list("index_files/") == []
+
+
+def write_typed_segment(objects: ObjectStore, dtype: DataType, n: int, dim: int) -> tuple[SegmentInfo, np.ndarray]:
+    """A segment whose ``vec`` column is a Float16/BFloat16/Int8/Binary vector field (with nulls)."""
+    schema = CollectionSchema("c", (FieldSchema(100, "id", DataType.INT64, is_primary=True),
+                                    FieldSchema(101, "vec", dtype, params={"dim": str(dim)}, nullable=True)))
+    rng = np.random.default_rng(3)
+    width = vector_types.width(dtype, dim)
+    raw = rng.integers(0, 100, (n, width))
+    values = raw.astype(vector_types.column_dtype(dtype))
+    if dtype is DataType.FLOAT16_VECTOR:
+        values = (raw / 7).astype(np.float16)
+    valid = np.arange(n) % 5 != 0
+    values[~valid] = 0
+    rb = batch.to_arrow({"id": np.arange(n, dtype=np.int64), "vec": values, "vec$valid": valid}, schema,
+                        extra={"$ts": np.full(n, 5, dtype=np.uint64)})
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_batches([rb]), sink)
+    key = "insert_log/1/2/4/data.parquet"
+    objects.put(key, sink.getvalue().to_pybytes())
+    return SegmentInfo(4, 1, 2, "ch", SegmentState.FLUSHED, num_rows=n, data_path=key), values
+
+
+@pytest.mark.parametrize(("dtype", "params", "metric"), [
+    (DataType.BINARY_VECTOR, {"index_type": "BIN_IVF_FLAT", "nlist": "8"}, "JACCARD"),
+    (DataType.BINARY_VECTOR, {"index_type": "AUTOINDEX"}, "HAMMING"),
+    (DataType.FLOAT16_VECTOR, {"index_type": "IVF_FLAT", "nlist": "8"}, "L2"),
+    (DataType.BFLOAT16_VECTOR, {"index_type": "FLAT"}, "IP"),
+    (DataType.INT8_VECTOR, {"index_type": "HNSW"}, "L2"),
+])
+def test_builds_other_vector_types(objects: ObjectStore, dtype: DataType, params: dict[str, str],
+                                   metric: str) -> None:
+    dim = 32
+    seg, values = write_typed_segment(objects, dtype, 120, dim)
+    key = IndexNodeImpl(objects).build_index(1, seg, "vec", dim, params, metric, int(dtype))
+    index = load(objects.get(key))
+    assert index.ntotal == 120 and index.spec.vector_type is dtype
+    queries = values[[7, 33]]
+    if dtype is not DataType.BINARY_VECTOR:
+        queries = vector_types.to_float32(dtype, queries)
+    search = parse_search_params(index.spec, metric, {"nprobe": 8}, k=1)
+    scores, offsets = index.search(queries, 1, search, None)
+    if metric == "IP":
+        assert offsets.shape == (2, 1)
+    else:
+        assert offsets[:, 0].tolist() == [7, 33] and scores[:, 0].tolist() == [0.0, 0.0]

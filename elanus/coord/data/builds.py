@@ -76,7 +76,7 @@ class IndexBuilds:
             try:
                 path = self._registry.index_node().build_index(
                     info.collection_id, segment, info.field_name, spec.dim, dict(info.params),
-                    str(spec.metric_type))
+                    str(spec.metric_type), int(spec.vector_type))
             except Exception as exc:
                 if delay is None:
                     log.error("index %s of segment %d failed after %d attempts: %r",

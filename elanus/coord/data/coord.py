@@ -22,7 +22,9 @@ Flows it drives:
   ready as soon as it is flushed. After a restart, missing builds resume.
 * **GC** — dropping a collection or partition marks its segments DROPPED and
   deletes their object files; files that arrive later for a dropped segment
-  (a flush or build racing the drop) are deleted on arrival.
+  (a flush or build racing the drop) are deleted on arrival. Truncating a
+  collection does the same for the segments created before each channel's
+  TRUNCATE message (the data nodes' fences).
 """
 
 from __future__ import annotations
@@ -142,17 +144,18 @@ class DataCoordImpl:
 
     def create_index(self, collection: CollectionInfo, field_name: str, index_name: str,
                      params: dict[str, str]) -> None:
-        field = collection.schema.get(field_name)
-        if field is None:
-            raise index_rules.field_not_found(field_name)
-        spec = index_rules.validate(field, params)
+        checked = index_rules.validate(collection.schema, field_name, params)
+        if checked.spec is not None and checked.spec.auto_index:
+            # Milvus's wrapUserIndexParams: an AUTOINDEX (asked for or implied by a missing
+            # index_type) is recorded as {index_type: AUTOINDEX, metric_type: <resolved>}.
+            params = checked.spec.to_params()
         root = self._registry.root()
         record, created = self._indexes.create(
-            collection.id, field, index_name, params, spec,
+            collection.id, checked, index_name, params,
             lambda: (root.alloc_ids(1), root.alloc_timestamp()))
         if created:
             log.info("index %s (%s) created on %s.%s", record.info.index_name, record.info.id,
-                     collection.name, field_name)
+                     collection.name, checked.field.name)
             if record.is_vector:
                 for seg in self._segments.of_collection(collection.id, (SegmentState.FLUSHED,)):
                     self._builds.submit(seg, record)
@@ -177,13 +180,15 @@ class DataCoordImpl:
         record = self._indexes.drop(collection_id, index_name)
         if record is None:
             return  # Milvus: dropping a missing index succeeds
+        log.info("index %s of collection %d dropped", record.info.index_name, collection_id)
+        if not record.is_vector:
+            return  # scalar indexes have no files
         for seg in self._segments.clear_index_files(collection_id, record.info.field_name):
             self._objects.delete_prefix(f"index_files/{collection_id}/{seg.id}/{record.info.field_name}/")
-        log.info("index %s of collection %d dropped", record.info.index_name, collection_id)
 
     def index_built(self, segment_id: int, field_name: str, index_path: str) -> None:
         seg = self._segments.get(segment_id)
-        record = None if seg is None else self._indexes.by_field(seg.collection_id, field_name)
+        record = None if seg is None else self._indexes.vector_by_field(seg.collection_id, field_name)
         if record is None:
             self._objects.delete(index_path)
             return
@@ -205,6 +210,15 @@ class DataCoordImpl:
             self._objects.delete_prefix(f"{kind}/{collection_id}/{partition_id}/")
         for seg in victims:
             self._objects.delete_prefix(f"index_files/{collection_id}/{seg.id}/")
+
+    def truncate_collection(self, collection_id: int, fences: dict[str, int]) -> list[int]:
+        victims = self._segments.truncate(collection_id, fences)
+        for seg in victims:
+            for kind in ("insert_log", "stats_log"):
+                self._objects.delete_prefix(f"{kind}/{collection_id}/{seg.partition_id}/{seg.id}/")
+            self._objects.delete_prefix(f"index_files/{collection_id}/{seg.id}/")
+        log.info("collection %d truncated: %d segments dropped", collection_id, len(victims))
+        return [s.id for s in victims]
 
     def close(self) -> None:
         """Stop builds and notifications; persist pending checkpoints. Idempotent."""

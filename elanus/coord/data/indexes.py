@@ -15,9 +15,8 @@ from collections.abc import Callable, Mapping
 from elanus.cluster.types import IndexInfo
 from elanus.coord.data import codec, index_rules
 from elanus.coord.data.codec import IndexRecord
+from elanus.coord.data.index_rules import Checked
 from elanus.core.errors import UNEXPECTED, MilvusError
-from elanus.core.index import IndexSpec
-from elanus.core.schema import FieldSchema
 from elanus.storage.meta.base import MetaStore
 
 AMBIGUOUS_INDEX_NAME = "there are multiple indexes, please specify the index_name"
@@ -34,20 +33,21 @@ class IndexTable:
             record = codec.decode_index(kv.value)
             self._by_collection.setdefault(record.info.collection_id, {})[record.info.id] = record
 
-    def create(self, collection_id: int, field: FieldSchema, index_name: str, params: Mapping[str, str],
-               spec: IndexSpec | None, alloc: Callable[[], tuple[int, int]]) -> tuple[IndexRecord, bool]:
-        """Create the index (``alloc`` gives (index id, created ts)); returns (record, created).
-        An identical existing index is returned with created=False."""
+    def create(self, collection_id: int, checked: Checked, index_name: str, params: Mapping[str, str],
+               alloc: Callable[[], tuple[int, int]]) -> tuple[IndexRecord, bool]:
+        """Create the validated index (``alloc`` gives (index id, created ts)); returns
+        (record, created). An identical existing index is returned with created=False."""
         with self._lock:
             existing = list(self._by_collection.get(collection_id, {}).values())
-            name = index_rules.resolve_name(existing, field.name, index_name)
-            same = index_rules.check_conflicts(existing, field.name, name, params, spec)
+            name = index_rules.resolve_name(existing, checked, index_name)
+            same = index_rules.check_conflicts(existing, checked, name, params)
             if same is not None:
                 return same, False
             index_id, created_ts = alloc()
+            field = checked.field
             info = IndexInfo(index_id, collection_id, field.name, field.field_id, name, dict(params),
-                             created_ts)
-            record = IndexRecord(info, spec)
+                             created_ts, checked.json_pointer)
+            record = IndexRecord(info, checked.spec)
             self._meta.put(codec.field_index_key(collection_id, index_id), codec.encode_index(record))
             self._by_collection.setdefault(collection_id, {})[index_id] = record
             return record, True
@@ -68,8 +68,9 @@ class IndexTable:
         with self._lock:
             return self._by_collection.get(collection_id, {}).get(index_id)
 
-    def by_field(self, collection_id: int, field_name: str) -> IndexRecord | None:
-        for record in self.records(collection_id):
+    def vector_by_field(self, collection_id: int, field_name: str) -> IndexRecord | None:
+        """The vector index of ``field_name`` (a scalar field may have several indexes)."""
+        for record in self.vector_records(collection_id):
             if record.info.field_name == field_name:
                 return record
         return None

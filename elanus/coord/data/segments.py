@@ -184,6 +184,23 @@ class SegmentTable:
                 self._deltas.pop(collection_id, None)
             return victims
 
+    def truncate(self, collection_id: int, fences: dict[str, int]) -> list[SegmentInfo]:
+        """Mark DROPPED every live segment of the collection on a channel of ``fences`` whose id
+        is below that channel's fence (created before the channel's TRUNCATE). Returns them as
+        they were. The collection itself stays live."""
+        with self._lock:
+            victims = [s for s in self._segments.values() if s.collection_id == collection_id
+                       and s.state != SegmentState.DROPPED and s.id < fences.get(s.channel, 0)]
+            ops = [Op.put(codec.segment_key(collection_id, s.id),
+                          codec.encode_segment(replace(s, state=SegmentState.DROPPED))) for s in victims]
+            ops.extend(Op.delete_prefix(f"{codec.SEGMENT_INDEX_PREFIX}{collection_id}/{s.id}/")
+                       for s in victims)
+            if ops:
+                self._meta.txn([], ops)
+            for seg in victims:
+                self._segments[seg.id] = replace(seg, state=SegmentState.DROPPED, index_files={})
+            return victims
+
     # ----------------------------------------------------------- delta logs
 
     def add_delta(self, info: DeltaLogInfo) -> bool:

@@ -20,6 +20,10 @@ Load of a collection (contracts step 5):
 ``segment_ready`` (the data coordinator: a segment is flushed, and indexed where an
 index exists) repeats step 3 for one segment; a segment already served is reloaded in
 place (its new copy takes over the old copy's deletes) or moved and then released.
+
+``drop_segments`` (a truncate dropped them) takes segments out of their delegators'
+distributions and releases them; they are remembered so that a late ``segment_ready``
+or a load listing taken before the drop never serves them again.
 """
 
 from __future__ import annotations
@@ -65,6 +69,7 @@ class _Collection:
     loaded: bool = False  # reported LOADED once; sticky until the scope changes
     released: bool = False
     error: str = ""
+    dropped: set[int] = field(default_factory=set)  # truncated away: never serve again
 
     def in_scope(self, partition_id: int) -> bool:
         return self.partitions is None or partition_id in self.partitions
@@ -213,6 +218,28 @@ class QueryCoordImpl:
                 return
         self._submit(lambda: self._ready(st, segment))
 
+    def drop_segments(self, collection_id: int, segment_ids: list[int]) -> None:
+        with self._lock:
+            st = self._collections.get(collection_id)
+            if st is None:
+                return
+            st.dropped.update(segment_ids)
+            done = self._submit(lambda: self._drop_segments(st, set(segment_ids)))
+        done.wait()
+
+    def served_segments(self, collection_id: int) -> list[tuple[SegmentInfo, int]]:
+        with self._lock:
+            st = self._collections.get(collection_id)
+            if st is None:
+                return []
+            segs = sorted(st.segments.values(), key=lambda s: s.id)
+        out = []
+        for seg in segs:
+            node = self._balancer.segment_node(seg.id)
+            if node is not None:
+                out.append((seg, node))
+        return out
+
     # ------------------------------------------------------------------ worker tasks
     def _run_load(self, st: _Collection) -> None:
         try:
@@ -221,9 +248,20 @@ class QueryCoordImpl:
             log.exception("loading collection %d failed", st.info.id)
             st.error = str(exc) or type(exc).__name__
 
+    def _refresh(self, st: _Collection) -> None:
+        """Take a newer schema of the collection (a field added since it was loaded), so
+        segments are loaded with every field their files may hold."""
+        try:
+            info = self._registry.root().describe_collection("", collection_id=st.info.id)
+        except MilvusError:
+            return
+        if info.schema.version > st.info.schema.version:
+            st.info = info
+
     def _load_steps(self, st: _Collection) -> None:
         if st.released:
             return
+        self._refresh(st)
         info = st.info
         dc = self._registry.data_coord()
         checkpoints = {ch: dc.get_checkpoint(ch) for ch in info.channels}
@@ -255,6 +293,8 @@ class QueryCoordImpl:
                  len(st.segments))
 
     def _serve(self, st: _Collection, seg: SegmentInfo, deltas: list[DeltaLogInfo]) -> None:
+        if seg.id in st.dropped:
+            return  # listed or announced before a truncate dropped it
         leader = st.leaders.get(seg.channel)
         if leader is None:
             log.warning("segment %d: channel %s has no delegator", seg.id, seg.channel)
@@ -275,6 +315,7 @@ class QueryCoordImpl:
         served = st.segments.get(seg.id)
         if served is not None and served.index_files == seg.index_files:
             return
+        self._refresh(st)
         deltas = self._registry.data_coord().list_delta_logs(seg.collection_id, seg.channel)
         self._serve(st, seg, deltas)
 
@@ -296,6 +337,14 @@ class QueryCoordImpl:
             self._node(st.leaders[seg.channel]).drop_sealed(seg.channel, sid)
             self._release_segment(sid)
             del st.segments[sid]
+
+    def _drop_segments(self, st: _Collection, ids: set[int]) -> None:
+        for sid in sorted(ids & st.segments.keys()):
+            seg = st.segments.pop(sid)
+            leader = st.leaders.get(seg.channel)
+            if leader is not None:
+                self._node(leader).drop_sealed(seg.channel, sid)
+            self._release_segment(sid)
 
     def _release_segment(self, segment_id: int) -> None:
         holder = self._balancer.segment_node(segment_id)

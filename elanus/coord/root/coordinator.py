@@ -23,6 +23,7 @@ from elanus.cluster.types import (
     PartitionInfo,
 )
 from elanus.coord.root.catalog import Catalog
+from elanus.coord.root.evolve import schema_with_field
 from elanus.core import errors
 from elanus.core.errors import MilvusError
 from elanus.core.schema import DYNAMIC_FIELD_NAME, FIRST_USER_FIELD_ID, DataType, from_proto
@@ -188,6 +189,20 @@ class RootCoordImpl:
             self._registry.data_coord().drop_collection(info.id)
             self._catalog.delete_collection(info)
 
+    def truncate_collection(self, db: str, name: str) -> None:
+        """Remove every row; schema, partitions, indexes and load state stay (Milvus 2.6).
+
+        Each channel's data node appends TRUNCATE and forgets the growing segments (readers
+        drop what they hold of them); then the data coordinator drops every segment created
+        before its channel's TRUNCATE and the query coordinator stops serving those."""
+        with self._catalog.lock:
+            info = self._find(db, name)
+            fences = {ch: self._registry.data_node_for(ch).truncate_collection(info, ch)
+                      for ch in info.channels}
+            dropped = self._registry.data_coord().truncate_collection(info.id, fences)
+            self._registry.query_coord().drop_segments(info.id, dropped)
+        log.info("truncated collection %s.%s: %d segments dropped", info.db_name, info.name, len(dropped))
+
     def describe_collection(self, db: str, name: str = "", collection_id: int = 0) -> CollectionInfo:
         if collection_id:
             info = self._catalog.collections.get(collection_id)
@@ -228,6 +243,24 @@ class RootCoordImpl:
             info = self._find(db, name)
             props = {k: v for k, v in {**info.properties, **properties}.items() if k not in delete_keys}
             self._catalog.put_collection(replace(info, properties=props, aliases=()))
+
+    def add_collection_field(self, db: str, name: str, field_bytes: bytes) -> int:
+        """Add a field (see :mod:`elanus.coord.root.evolve`). As in Milvus, every channel of
+        the collection carries the SCHEMA message before the catalog shows the new schema,
+        so no proxy can write the field into a channel whose readers do not know it yet."""
+        field = schema_pb2.FieldSchema()
+        field.ParseFromString(field_bytes)
+        with self._catalog.lock:
+            info = self._find(db, name)
+            sp = schema_with_field(info.schema_bytes, field)
+            updated = replace(info, schema=from_proto(sp), schema_bytes=sp.SerializeToString(), aliases=())
+            ts = 0
+            for ch in info.channels:
+                ts = max(ts, self._registry.data_node_for(ch).update_schema(updated, ch))
+            self._catalog.put_collection(updated)
+        log.info("collection %s.%s: added field %s (schema version %d)", info.db_name, info.name,
+                 field.name, sp.version)
+        return ts
 
     # --- partitions
     def create_partition(self, db: str, collection: str, partition: str) -> None:

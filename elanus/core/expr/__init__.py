@@ -11,6 +11,6 @@ Errors are :class:`FilterError` (a ``MilvusError`` with code 1100).
 """
 
 from elanus.core.expr.errors import FilterError
-from elanus.core.expr.filter import Filter, compile_filter, validate
+from elanus.core.expr.filter import Filter, compile_filter, resolve_identifier, validate
 
-__all__ = ["Filter", "FilterError", "compile_filter", "validate"]
+__all__ = ["Filter", "FilterError", "compile_filter", "resolve_identifier", "validate"]

@@ -12,13 +12,15 @@ from typing import Any
 
 import numpy as np
 
+from elanus.core.errors import QUERY_PLAN, MilvusError
 from elanus.core.expr.binder import Binder
 from elanus.core.expr.errors import ExprError, FilterError
 from elanus.core.expr.logic import ConstPred
 from elanus.core.expr.parser import parse
 from elanus.core.expr.pinning import pinned
 from elanus.core.expr.runtime import EvalContext, Predicate
-from elanus.core.schema import CollectionSchema
+from elanus.core.expr.syntax import Index, Key, Name
+from elanus.core.schema import CollectionSchema, FieldSchema
 
 
 class Filter:
@@ -91,3 +93,19 @@ def compile_filter(expr: str, schema: CollectionSchema, params: Mapping[str, Any
 def validate(expr: str, schema: CollectionSchema, params: Mapping[str, Any] | None = None) -> None:
     """Raise :class:`FilterError` if ``expr`` would not compile (parse + type check only)."""
     compile_filter(expr, schema, params)
+
+
+def resolve_identifier(text: str, schema: CollectionSchema) -> tuple[FieldSchema, tuple[Key, ...]]:
+    """Milvus's ``ParseIdentifier``: the field and JSON path that ``text`` names — a field
+    (``j``), a path inside a JSON field (``j['a'][0]``) or a key of the dynamic field
+    (``k['a']`` → ``$meta`` with path ``('k', 'a')``). Anything else is a
+    :class:`~elanus.core.errors.MilvusError` (code 2201) ``cannot parse identifier: <text>...``."""
+    prefix = f"cannot parse identifier: {text}"
+    try:
+        node = parse(text)
+        if not isinstance(node, Name | Index):
+            raise MilvusError(QUERY_PLAN, f"{prefix}: query plan failed")
+        ref = Binder(schema, None, text).column(node)
+    except ExprError as e:
+        raise MilvusError(QUERY_PLAN, f"{prefix}: {e.detail}") from None
+    return ref.field, ref.path

@@ -27,6 +27,7 @@ BoolVector = npt.NDArray[np.bool_]
 # small enough that a 10k-query batch against 1M rows does not need 40 GB.
 _SCORE_BLOCK = 1 << 22
 _BLAS_MIN_NQ = 8
+_FLOAT_METRICS = (MetricType.L2, MetricType.IP, MetricType.COSINE)
 
 
 def brute_force_search(vectors: npt.ArrayLike, queries: npt.ArrayLike, k: int, metric: str,
@@ -40,6 +41,8 @@ def brute_force_search(vectors: npt.ArrayLike, queries: npt.ArrayLike, k: int, m
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
     metric = MetricType(metric)
+    if metric not in _FLOAT_METRICS:
+        raise ValueError(f"{metric} is a binary metric: use binary_search")
     base = np.ascontiguousarray(vectors, dtype=np.float32)
     q = np.ascontiguousarray(queries, dtype=np.float32)
     if base.ndim != 2 or q.ndim != 2 or base.shape[1] != q.shape[1]:

@@ -17,11 +17,16 @@ from collections.abc import Mapping
 import numpy as np
 
 from elanus.core.errors import INDEX_NOT_SUPPORTED, PARAMETER_INVALID, MilvusError, invalid_parameter
+from elanus.core.index.extra_params import EXTRA_TYPES, extra_spec
 from elanus.core.index.param_values import string_param
 from elanus.core.index.spec import (
     AUTOINDEX,
+    AUTOINDEX_BINARY_NLIST,
     AUTOINDEX_EF_CONSTRUCTION,
     AUTOINDEX_HNSW_M,
+    BIN_IVF_METRICS,
+    BINARY_VECTOR_METRICS,
+    DEFAULT_BINARY_METRIC,
     DEFAULT_METRIC,
     EF_CONSTRUCTION_DEFAULT,
     EF_CONSTRUCTION_RANGE,
@@ -43,13 +48,33 @@ INDEX_TYPE_KEY = "index_type"
 METRIC_TYPE_KEY = "metric_type"
 PARAMS_KEY = "params"
 
-# Vector index types Milvus (knowhere) knows but Elanus does not build yet: asking
-# for one is "not supported", not "invalid", because the request is valid Milvus.
-_MILVUS_ONLY_VECTOR_TYPES = frozenset({
-    "IVF_FLAT_CC", "IVF_SQ_CC", "IVF_RABITQ", "SCANN", "HNSW_SQ", "HNSW_PQ", "HNSW_PRQ",
-    "DISKANN", "AISAQ", "BIN_FLAT", "BIN_IVF_FLAT", "SPARSE_INVERTED_INDEX", "SPARSE_WAND",
-    "MINHASH_LSH", "GPU_CAGRA", "GPU_IVF_FLAT", "GPU_IVF_PQ", "GPU_BRUTE_FORCE",
+# Vector index types Milvus (knowhere) builds for each vector type. Asking for one
+# Elanus does not build is "not supported" (the request is valid Milvus); asking for
+# one the field's type cannot have is Milvus's "can't build with this index".
+_FLOAT_INDEXES = frozenset({
+    "FLAT", "IVF_FLAT", "IVF_SQ8", "IVF_PQ", "HNSW", "IVF_FLAT_CC", "IVF_SQ_CC", "IVF_RABITQ", "SCANN",
+    "HNSW_SQ", "HNSW_PQ", "HNSW_PRQ", "DISKANN", "AISAQ", "GPU_CAGRA", "GPU_IVF_FLAT", "GPU_IVF_PQ",
+    "GPU_BRUTE_FORCE",
 })
+_MILVUS_INDEXES: dict[DataType, frozenset[str]] = {
+    DataType.FLOAT_VECTOR: _FLOAT_INDEXES,
+    DataType.FLOAT16_VECTOR: _FLOAT_INDEXES,
+    DataType.BFLOAT16_VECTOR: _FLOAT_INDEXES,
+    DataType.INT8_VECTOR: frozenset({"HNSW", "HNSW_SQ", "HNSW_PQ", "HNSW_PRQ"}),
+    DataType.BINARY_VECTOR: frozenset({"BIN_FLAT", "BIN_IVF_FLAT", "HNSW", "MINHASH_LSH"}),
+}
+_MILVUS_VECTOR_TYPES = frozenset().union(*_MILVUS_INDEXES.values(),
+                                         {"SPARSE_INVERTED_INDEX", "SPARSE_WAND"})
+_FLOAT_BUILT = (IndexType.FLAT, IndexType.IVF_FLAT, IndexType.IVF_SQ8, IndexType.IVF_PQ, IndexType.HNSW,
+                *EXTRA_TYPES)
+# What Elanus builds per vector type (Float16/BFloat16/Int8 are indexed as float32).
+_BUILT: dict[DataType, tuple[IndexType, ...]] = {
+    DataType.FLOAT_VECTOR: _FLOAT_BUILT,
+    DataType.FLOAT16_VECTOR: _FLOAT_BUILT,
+    DataType.BFLOAT16_VECTOR: _FLOAT_BUILT,
+    DataType.INT8_VECTOR: (IndexType.HNSW,),
+    DataType.BINARY_VECTOR: (IndexType.BIN_FLAT, IndexType.BIN_IVF_FLAT),
+}
 _SCALAR_INDEX_TYPES = frozenset({
     "STL_SORT", "TRIE", "Trie", "BITMAP", "HYBRID", "INVERTED", "NGRAM", "RTREE",
 })
@@ -76,53 +101,59 @@ def expand_params(params: Mapping[str, str]) -> dict[str, str]:
 def parse_index_params(field: FieldSchema, params: Mapping[str, str]) -> IndexSpec:
     """Validate ``params`` (the request's ``extra_params``) for an index on ``field``.
 
-    - A missing/empty ``index_type`` or ``AUTOINDEX`` resolves to HNSW with
-      Milvus's AUTOINDEX parameters; only ``metric_type`` may accompany it.
-    - The metric defaults to COSINE only for AUTOINDEX; an explicit index type
-      without ``metric_type`` is rejected, as in Milvus.
+    - A missing/empty ``index_type`` or ``AUTOINDEX`` resolves to Milvus's
+      AUTOINDEX build: HNSW for Float/Float16/BFloat16/Int8 vectors,
+      BIN_IVF_FLAT (nlist 1024) for binary ones; only ``metric_type`` may
+      accompany it.
+    - The metric defaults (COSINE, HAMMING for binary vectors) only for AUTOINDEX;
+      an explicit index type without ``metric_type`` is rejected, as in Milvus.
     - Build parameters absent from ``params`` take knowhere's defaults; keys
       that do not apply to the index type are ignored (knowhere ignores them).
 
     Raises ``MilvusError`` 1100 for invalid requests and 701 for valid Milvus
-    requests Elanus cannot serve yet (non-FloatVector fields, other index types).
+    requests Elanus cannot serve yet (sparse fields, other index types).
     """
     flat = expand_params(params)
     requested = flat.get(INDEX_TYPE_KEY, "")
-    if not field.dtype.is_vector:
+    dtype = field.dtype
+    if not dtype.is_vector:
         raise invalid_parameter(f"index {requested or AUTOINDEX} only supports vector data type")
-    if field.dtype is not DataType.FLOAT_VECTOR:
+    if dtype not in _BUILT:
         raise MilvusError(
             INDEX_NOT_SUPPORTED,
-            f"index type not supported: indexes on {field.dtype.display} fields are not supported "
-            f"yet (field {field.name}); only FloatVector fields can be indexed")
+            f"index type not supported: indexes on {dtype.display} fields are not supported "
+            f"yet by Elanus (field {field.name})")
     if field.dim < 1:
         raise invalid_parameter(
             "failed to check vector dimension, should be larger than 0 and smaller than math.MaxInt")
     if requested in ("", AUTOINDEX):
         return _auto_index(field, flat)
+    _check_known_type(requested, field)
+    metric = _metric(flat.get(METRIC_TYPE_KEY), dtype)
     index_type = _index_type(requested, field)
-    metric = _metric(flat.get(METRIC_TYPE_KEY))
-    return _with_build_params(index_type, metric, field.dim, flat)
+    _check_index_metric(index_type, metric)
+    return _with_build_params(index_type, metric, field, flat)
 
 
 def _auto_index(field: FieldSchema, flat: dict[str, str]) -> IndexSpec:
     # Besides index_type itself, Milvus lets AUTOINDEX carry metric_type and nothing else.
     if set(flat) - {INDEX_TYPE_KEY, METRIC_TYPE_KEY}:
         raise invalid_parameter("only metric type can be passed when use AutoIndex")
-    metric = _metric(flat.get(METRIC_TYPE_KEY, str(DEFAULT_METRIC)))
+    binary = field.dtype is DataType.BINARY_VECTOR
+    default = DEFAULT_BINARY_METRIC if binary else DEFAULT_METRIC
+    metric = _metric(flat.get(METRIC_TYPE_KEY, str(default)), field.dtype)
+    if binary:
+        _check_index_metric(IndexType.BIN_IVF_FLAT, metric)
+        return IndexSpec(IndexType.BIN_IVF_FLAT, metric, field.dim, nlist=AUTOINDEX_BINARY_NLIST,
+                         auto_index=True, vector_type=field.dtype)
     return IndexSpec(IndexType.HNSW, metric, field.dim, hnsw_m=AUTOINDEX_HNSW_M,
-                     ef_construction=AUTOINDEX_EF_CONSTRUCTION, auto_index=True)
+                     ef_construction=AUTOINDEX_EF_CONSTRUCTION, auto_index=True, vector_type=field.dtype)
 
 
-def _index_type(requested: str, field: FieldSchema) -> IndexType:
-    try:
-        return IndexType(requested)
-    except ValueError:
-        pass
-    if requested in _MILVUS_ONLY_VECTOR_TYPES:
-        raise MilvusError(INDEX_NOT_SUPPORTED,
-                          f"index type not supported[index_type={requested}]: not supported yet by Elanus, "
-                          f"supported: {_go_list(list(IndexType))}")
+def _check_known_type(requested: str, field: FieldSchema) -> None:
+    """Reject index types Milvus has no vector index of (its checker lookup)."""
+    if requested in _MILVUS_VECTOR_TYPES:
+        return
     if requested in _SCALAR_INDEX_TYPES:
         raise invalid_parameter(f"data type {field.dtype.display} can't build with this index {requested}")
     # merr.WrapErrParameterInvalid("valid index", "invalid index type: X")
@@ -130,26 +161,55 @@ def _index_type(requested: str, field: FieldSchema) -> IndexType:
                       f"invalid parameter[expected=valid index][actual=invalid index type: {requested}]")
 
 
-def _metric(raw: str | None) -> MetricType:
+def _index_type(requested: str, field: FieldSchema) -> IndexType:
+    """The index type for a vector type Milvus builds it for, if Elanus builds it too."""
+    if requested not in _MILVUS_INDEXES[field.dtype]:
+        raise invalid_parameter(f"data type {field.dtype.display} can't build with this index {requested}")
+    built = _BUILT[field.dtype]
+    if requested not in built:
+        raise MilvusError(INDEX_NOT_SUPPORTED,
+                          f"index type not supported[index_type={requested}]: not supported yet by Elanus, "
+                          f"supported: {_go_list(list(built))}")
+    return IndexType(requested)
+
+
+def _metric(raw: str | None, dtype: DataType) -> MetricType:
+    """The metric, checked against the vector type's metrics (createIndexTask's texts)."""
     if raw is None:
         raise _invalid_index_params("metric type not set for vector index")
-    if raw not in FLOAT_VECTOR_METRICS:
-        raise _invalid_index_params(f"float vector index does not support metric type: {raw}")
+    if dtype is DataType.BINARY_VECTOR:
+        if raw == "MHJACCARD":
+            raise MilvusError(INDEX_NOT_SUPPORTED, "metric type MHJACCARD is not supported yet by Elanus")
+        if raw not in BINARY_VECTOR_METRICS:
+            raise _invalid_index_params(f"binary vector index does not support metric type: {raw}")
+    elif raw not in FLOAT_VECTOR_METRICS:
+        kind = "int" if dtype is DataType.INT8_VECTOR else "float"
+        raise _invalid_index_params(f"{kind} vector index does not support metric type: {raw}")
     return MetricType(raw)
 
 
-def _with_build_params(index_type: IndexType, metric: MetricType, dim: int,
+def _check_index_metric(index_type: IndexType, metric: MetricType) -> None:
+    """knowhere's per-index metric list: BIN_IVF_FLAT takes only HAMMING and JACCARD."""
+    if index_type is IndexType.BIN_IVF_FLAT and metric not in BIN_IVF_METRICS:
+        raise invalid_parameter(f"metric type {metric} not found or not supported, "
+                                f"supported: {_go_list(list(BIN_IVF_METRICS))}")
+
+
+def _with_build_params(index_type: IndexType, metric: MetricType, field: FieldSchema,
                        flat: dict[str, str]) -> IndexSpec:
-    if index_type is IndexType.FLAT:
-        return IndexSpec(index_type, metric, dim)
+    dim, vtype = field.dim, field.dtype
+    if index_type in EXTRA_TYPES:
+        return extra_spec(index_type, metric, field, flat)
+    if index_type in (IndexType.FLAT, IndexType.BIN_FLAT):
+        return IndexSpec(index_type, metric, dim, vector_type=vtype)
     if index_type is IndexType.HNSW:
         return IndexSpec(index_type, metric, dim,
                          hnsw_m=string_param(flat, "M", HNSW_M_RANGE, HNSW_M_DEFAULT),
                          ef_construction=string_param(flat, "efConstruction", EF_CONSTRUCTION_RANGE,
-                                                      EF_CONSTRUCTION_DEFAULT))
+                                                      EF_CONSTRUCTION_DEFAULT), vector_type=vtype)
     nlist = string_param(flat, "nlist", NLIST_RANGE, NLIST_DEFAULT)
     if index_type is not IndexType.IVF_PQ:
-        return IndexSpec(index_type, metric, dim, nlist=nlist)
+        return IndexSpec(index_type, metric, dim, nlist=nlist, vector_type=vtype)
     # knowhere's IvfPqConfig: m has no default; nbits defaults to 8.
     pq_m = string_param(flat, "m", PQ_M_RANGE, None)
     nbits = string_param(flat, "nbits", NBITS_RANGE, NBITS_DEFAULT)
@@ -157,7 +217,7 @@ def _with_build_params(index_type: IndexType, metric: MetricType, dim: int,
         raise invalid_parameter(
             "The dimension of a vector (dim) should be a multiple of the number of subquantizers (m). "
             f"Dimension: {dim}, m: {pq_m}")
-    return IndexSpec(index_type, metric, dim, nlist=nlist, pq_m=pq_m, nbits=nbits)
+    return IndexSpec(index_type, metric, dim, nlist=nlist, pq_m=pq_m, nbits=nbits, vector_type=vtype)
 
 
 def _invalid_index_params(detail: str) -> MilvusError:
@@ -166,7 +226,7 @@ def _invalid_index_params(detail: str) -> MilvusError:
     return MilvusError(PARAMETER_INVALID, f"{detail}: invalid parameter{fields}")
 
 
-def _go_list(items: list[IndexType]) -> str:
+def _go_list(items: list[IndexType] | list[MetricType]) -> str:
     return "[" + " ".join(str(i) for i in items) + "]"
 
 

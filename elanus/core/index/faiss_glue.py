@@ -47,7 +47,7 @@ _RAW = _swig is not None and all(hasattr(_swig, name) for name in (
 _swig_ptr: Any = _swig.swig_ptr if _RAW and hasattr(_swig, "swig_ptr") else faiss.swig_ptr
 
 __all__ = ["Selector", "faiss", "flat_params", "flat_vectors", "hnsw_params", "ivf_params",
-           "memory_estimate", "search"]
+           "memory_estimate", "refine_params", "search"]
 
 
 class Selector:
@@ -91,6 +91,16 @@ def ivf_params(nprobe: int, selector: Selector | None) -> Any:
     return faiss.SearchParametersIVF(nprobe=nprobe, sel=selector.handle)
 
 
+def refine_params(base: Any, k_factor: float) -> Any:
+    """``IndexRefineSearchParameters`` searching the base index with ``base`` and re-ranking
+    ``k_factor * k`` candidates; holds a reference to ``base`` for its lifetime."""
+    params = faiss.IndexRefineSearchParameters()
+    params.k_factor = k_factor
+    params.base_index_params = base
+    params.referenced_objects = [base]
+    return params
+
+
 def flat_params(selector: Selector | None) -> Any:
     if selector is None:
         return None
@@ -129,6 +139,10 @@ def memory_estimate(index: Any) -> int:
     """Approximate resident bytes of a faiss index built by Elanus (within a few %)."""
     index = faiss.downcast_index(index)
     d, n = index.d, index.ntotal
+    if isinstance(index, faiss.IndexRefine):
+        return memory_estimate(index.base_index) + memory_estimate(index.refine_index)
+    if isinstance(index, faiss.IndexScalarQuantizer):
+        return int(n * index.code_size)
     if isinstance(index, faiss.IndexHNSW):
         hnsw = index.hnsw
         links = hnsw.neighbors.size() * 4 + hnsw.levels.size() * 4 + hnsw.offsets.size() * 8

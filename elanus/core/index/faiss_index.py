@@ -3,16 +3,18 @@
 A :class:`FaissIndex` wraps one immutable faiss index over the rows of one
 sealed segment; faiss ids are the row offsets ``0..ntotal-1``. COSINE
 indexes store unit-normalised vectors under inner product, so their raw
-vectors are not recoverable (``has_raw_data`` is False).
+vectors are not recoverable (``has_raw_data`` is False); neither are the
+Float16/BFloat16/Int8 rows an index holds as float32 (the segment keeps them).
 
 Search strategy (see :mod:`elanus.core.index.mask`):
 
 1. an empty index or a mask keeping nothing: all padding, faiss untouched;
 2. few kept rows (:func:`~elanus.core.index.mask.prefer_exact`): an exact
-   scan of the kept rows. FLAT/HNSW: faiss's flat scan of the stored vectors
+   scan of the kept rows. FLAT/HNSW/DISKANN: faiss's flat scan of the stored vectors
    with the selector for small query counts, numpy (gather + one matrix
    product, :func:`brute_force_search`) for batches. IVF: every list probed
-   with the selector (exact over the stored codes);
+   with the selector (exact over the stored codes, then re-ranked by the refine
+   copy for IVF_RABITQ/SCANN with refine);
 3. otherwise the index's own search with the mask as a faiss selector (HNSW
    with ``ef`` scaled by ``n / kept``, see :func:`~elanus.core.index.mask.filtered_ef`), then
    any query row that came back short of ``min(k, kept)`` results (graph
@@ -38,10 +40,11 @@ from elanus.core.index.mask import MaskInfo, filtered_ef, inspect_mask, prefer_e
 from elanus.core.index.search_params import SearchParams, metric_mismatch
 from elanus.core.index.spec import IndexSpec, IndexType, MetricType
 from elanus.core.index.threads import use_search_threads
+from elanus.core.schema import DataType
 
 FloatMatrix = npt.NDArray[np.float32]
 OffsetMatrix = npt.NDArray[np.int64]
-_RAW_DATA_TYPES = (IndexType.FLAT, IndexType.IVF_FLAT, IndexType.HNSW)
+_RAW_DATA_TYPES = (IndexType.FLAT, IndexType.IVF_FLAT, IndexType.HNSW, IndexType.DISKANN)
 _ALL_ROWS = MaskInfo(None, 0)  # "no mask"; kept is then the index's row count
 _PARAMS_CACHE_SIZE = 64
 # Exact scans of fewer queries than this use faiss's flat scan with the selector:
@@ -70,13 +73,14 @@ class FaissIndex:
         # Scores of IP indexes are exactly what faiss computes; COSINE also runs
         # as IP (over normalised vectors), L2 as faiss's squared L2.
         self._faiss_metric = MetricType.L2 if spec.metric_type is MetricType.L2 else MetricType.IP
-        self._has_raw = spec.index_type in _RAW_DATA_TYPES and spec.metric_type is not MetricType.COSINE
+        self._has_raw = (spec.index_type in _RAW_DATA_TYPES and spec.metric_type is not MetricType.COSINE
+                         and spec.vector_type is DataType.FLOAT_VECTOR)
         # FLAT/HNSW keep every vector in an IndexFlat: exact scans read it directly.
         self._storage: Any = None
         self._vectors: FloatMatrix | None = None
         if spec.index_type is IndexType.FLAT:
             self._storage = self._index
-        elif spec.index_type is IndexType.HNSW:
+        elif spec.index_type.is_graph:
             self._storage = faiss.downcast_index(self._index.storage)  # owned by the HNSW index
         if self._storage is not None:
             self._vectors = faiss_glue.flat_vectors(self._storage)
@@ -84,14 +88,18 @@ class FaissIndex:
             # IVF_FLAT reconstructs through the direct map (8 bytes a row). Built
             # here, once, because building it lazily would mutate a shared index.
             self._index.make_direct_map()
-        self._nlist = int(self._index.nlist) if spec.index_type.is_ivf else 0
+        # IVF_RABITQ/SCANN with a refine step: an IndexRefine around the IVF index.
+        self._refined = spec.refine_type is not None
+        ivf = faiss.downcast_index(self._index.base_index) if self._refined else self._index
+        self._nlist = int(ivf.nlist) if spec.index_type.is_ivf else 0
         self._memory = faiss_glue.memory_estimate(self._index)
         self._default_params = SearchParams(spec.metric_type)
-        self._is_hnsw = spec.index_type is IndexType.HNSW
+        self._is_hnsw = spec.index_type.is_graph
         # Distances computed per expanded node at level 0 (2*M links), for the cost model.
-        self._links = 2 * spec.hnsw_m if spec.hnsw_m is not None else 0
+        graph_m = spec.hnsw_m or (max(2, spec.max_degree // 2) if spec.max_degree else 0)
+        self._links = 2 * graph_m
         self._is_ivf = spec.index_type.is_ivf
-        self._params_cache: dict[int, Any] = {}
+        self._params_cache: dict[tuple[int, float], Any] = {}
 
     # ---- properties --------------------------------------------------------
 
@@ -155,46 +163,48 @@ class FaissIndex:
             if mask.valid is not None:
                 ef = filtered_ef(ef, kept, self._ntotal)
             graph_work = ef * self._links
+        kf = p.refine_factor(k) if self._refined else 1.0
         if prefer_exact(kept, self._ntotal, k, graph_work):
-            scores, offsets = self._exact(q, k, mask.valid)
+            scores, offsets = self._exact(q, k, mask.valid, kf)
         else:
-            scores, offsets = self._approximate(q, k, ef, p.nprobe, mask.valid)
+            scores, offsets = self._approximate(q, k, ef, p.nprobe, mask.valid, kf)
             # faiss fills each row best-first and pads at the end, so a row is
             # short exactly when its last needed slot is empty.
             last_needed = offsets[:, min(k, kept) - 1]
             if _any_negative(last_needed):
                 rows = np.flatnonzero(last_needed < 0)
-                scores[rows], offsets[rows] = self._exact(q[rows], k, mask.valid)
+                scores[rows], offsets[rows] = self._exact(q[rows], k, mask.valid, kf)
         return self._finish(scores, offsets)
 
     def _approximate(self, q: FloatMatrix, k: int, ef: int, nprobe: int,
-                     valid: npt.NDArray[np.bool_] | None) -> tuple[FloatMatrix, OffsetMatrix]:
+                     valid: npt.NDArray[np.bool_] | None, kf: float = 1.0) -> tuple[FloatMatrix, OffsetMatrix]:
         if valid is None:
-            return faiss_glue.search(self._index, q, k, self._unfiltered_params(ef, nprobe))
+            return faiss_glue.search(self._index, q, k, self._unfiltered_params(ef, nprobe, kf))
         selector = faiss_glue.Selector(valid)
-        params = self._new_params(ef, nprobe, selector)
+        params = self._new_params(ef, nprobe, selector, kf)
         return faiss_glue.search(self._index, q, k, params, keepalive=selector)
 
-    def _new_params(self, ef: int, nprobe: int, selector: faiss_glue.Selector | None) -> Any:
+    def _new_params(self, ef: int, nprobe: int, selector: faiss_glue.Selector | None, kf: float) -> Any:
         if self._is_hnsw:
             return faiss_glue.hnsw_params(ef, selector)
         if self._is_ivf:
-            return faiss_glue.ivf_params(nprobe, selector)
+            params = faiss_glue.ivf_params(nprobe, selector)
+            return faiss_glue.refine_params(params, kf) if self._refined else params
         return faiss_glue.flat_params(selector)
 
-    def _unfiltered_params(self, ef: int, nprobe: int) -> Any:
+    def _unfiltered_params(self, ef: int, nprobe: int, kf: float) -> Any:
         # Parameter objects without a selector are immutable once made and faiss
         # only reads them, so they are shared across searches and threads.
-        key = ef if self._is_hnsw else nprobe
+        key = (ef if self._is_hnsw else nprobe, kf)
         params = self._params_cache.get(key)
         if params is None:
             if len(self._params_cache) >= _PARAMS_CACHE_SIZE:
                 self._params_cache.clear()
-            params = self._params_cache[key] = self._new_params(ef, nprobe, None)
+            params = self._params_cache[key] = self._new_params(ef, nprobe, None, kf)
         return params
 
-    def _exact(self, q: FloatMatrix, k: int,
-               valid: npt.NDArray[np.bool_] | None) -> tuple[FloatMatrix, OffsetMatrix]:
+    def _exact(self, q: FloatMatrix, k: int, valid: npt.NDArray[np.bool_] | None,
+               kf: float = 1.0) -> tuple[FloatMatrix, OffsetMatrix]:
         if self._storage is not None and q.shape[0] < _FAISS_SCAN_MAX_NQ:
             selector = None if valid is None else faiss_glue.Selector(valid)
             params = faiss_glue.flat_params(selector)
@@ -203,7 +213,7 @@ class FaissIndex:
             return brute_force_search(self._vectors, q, k, self._faiss_metric, valid)
         # IVF: probing every list scans every stored code; the selector is checked
         # before any distance is computed, so the cost is ~ kept rows, not n.
-        return self._approximate(q, k, 0, self._nlist, valid)
+        return self._approximate(q, k, 0, self._nlist, valid, kf)
 
     def _finish(self, scores: FloatMatrix, offsets: OffsetMatrix) -> tuple[FloatMatrix, OffsetMatrix]:
         metric = self._spec.metric_type

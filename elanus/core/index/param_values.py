@@ -90,6 +90,33 @@ def json_param(params: Mapping[str, Any], key: str, bounds: tuple[int, int]) -> 
     return check_range(key, int_from_json(key, params[key]), bounds)
 
 
+_FLOAT32_MAX_TEXT = "340282346638528859811704183484516925440.000000"
+
+
+def float_json_param(params: Mapping[str, Any], key: str, low: float) -> float | None:
+    """A float search parameter (knowhere ``CFG_FLOAT`` in ``[low, FLT_MAX]``) from a decoded
+    JSON map, or ``None`` when absent. Strings are read as C's ``stof`` reads them."""
+    if key not in params:
+        return None
+    value = params[key]
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            raise invalid_parameter(f"invalid float value, key: '{key}', value: '{value}'") from None
+    elif isinstance(value, bool) or not isinstance(value, int | float):
+        raise invalid_parameter(f"Type conflict in json: param '{key}' ({_json_text(value)}) should be a number")
+    else:
+        number = float(value)
+    if not low <= number <= _FLOAT32_MAX:
+        raise invalid_parameter(f"Out of range in json: param '{key}' ({_json_text(value)}) should be in "
+                                f"range [{low:.6f}, {_FLOAT32_MAX_TEXT}]")
+    return number
+
+
+_FLOAT32_MAX = 3.4028234663852886e38
+
+
 def missing_param(key: str) -> MilvusError:
     return invalid_parameter(f"param '{key}' not exist in json")
 

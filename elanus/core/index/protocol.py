@@ -20,7 +20,7 @@ Result contract of :meth:`VectorIndex.search` (shared with
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -53,17 +53,20 @@ class VectorIndex(Protocol):
 
     @property
     def has_raw_data(self) -> bool:
-        """Whether :meth:`reconstruct` returns the exact inserted vectors.
+        """Whether :meth:`reconstruct` returns the exact inserted vectors, in the
+        field's column form.
 
-        False for lossy indexes (IVF_SQ8, IVF_PQ) and for COSINE indexes, which
-        store normalised vectors; callers then read vectors from the segment.
+        False for lossy indexes (IVF_SQ8, IVF_PQ), for COSINE indexes, which
+        store normalised vectors, and for Float16/BFloat16/Int8 fields (indexed as
+        float32); callers then read vectors from the segment.
         """
         ...
 
     def search(self, queries: npt.ArrayLike, k: int, params: SearchParams | None = None,
                valid: npt.ArrayLike | None = None
                ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]:
-        """Top-``k`` (k >= 1) for float32 ``queries`` (nq, dim).
+        """Top-``k`` (k >= 1) for float32 ``queries`` (nq, dim), or packed uint8
+        ``queries`` (nq, dim / 8) for binary indexes.
 
         ``params`` defaults to the index's defaults (HNSW ef = max(k, 16), IVF
         nprobe = 8); its metric must equal the index's (MilvusError 1100
@@ -73,8 +76,9 @@ class VectorIndex(Protocol):
         """
         ...
 
-    def reconstruct(self, offsets: npt.ArrayLike) -> npt.NDArray[np.float32]:
-        """The stored vectors of ``offsets`` as (len, dim) float32.
+    def reconstruct(self, offsets: npt.ArrayLike) -> npt.NDArray[Any]:
+        """The stored vectors of ``offsets``: (len, dim) float32, or (len, dim / 8)
+        packed uint8 for binary indexes.
 
         Requires :attr:`has_raw_data` (ValueError otherwise); offsets outside
         ``[0, ntotal)`` raise IndexError.

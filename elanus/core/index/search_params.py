@@ -5,7 +5,10 @@
 texts: a metric that differs from the index's is
 ``metric type not match: invalid parameter[expected=L2][actual=IP]``;
 ``ef``/``nprobe`` are read as knowhere reads them (strings of digits are
-accepted, floats/bools are a "Type conflict", ranges are knowhere's).
+accepted, floats/bools are a "Type conflict", ranges are knowhere's). DISKANN
+(an HNSW graph here) takes its list size as ``search_list_size``; IVF_RABITQ
+takes ``refine_k`` (a float >= 1) and ``rbq_bits_query`` (checked; queries are
+never quantized); SCANN takes ``reorder_k`` (>= k).
 
 Keys that do not apply to the index are ignored, as knowhere ignores them.
 """
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from elanus.core.errors import OPERATION_NOT_SUPPORTED, PARAMETER_INVALID, MilvusError, invalid_parameter
-from elanus.core.index.param_values import json_param
+from elanus.core.index.param_values import float_json_param, json_param
 from elanus.core.index.spec import (
     DEFAULT_METRIC,
     EF_MIN_DEFAULT,
@@ -31,6 +34,9 @@ from elanus.core.index.spec import (
 )
 
 _RANGE_SEARCH_KEYS = ("radius", "range_filter")
+# knowhere's IvfRaBitQConfig.rbq_bits_query and ScannConfig.reorder_k ranges.
+RBQ_BITS_QUERY_RANGE = (0, 8)
+REORDER_K_RANGE = (1, 2**31 - 1)
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,9 @@ class SearchParams:
     metric_type: MetricType
     ef: int | None = None
     nprobe: int = NPROBE_DEFAULT
+    refine_k: float | None = None  # IVF_RABITQ: refine_k * k candidates are re-ranked
+    reorder_k: int | None = None  # SCANN: this many candidates are re-ranked (default k)
+    ef_key: str = "ef"  # the graph search-list parameter's name (DISKANN: search_list_size)
 
     def ef_for(self, k: int) -> int:
         """The HNSW candidate-list size for a top-``k`` search.
@@ -54,8 +63,14 @@ class SearchParams:
         if self.ef is None:
             return max(k, EF_MIN_DEFAULT)
         if k > self.ef:
-            raise invalid_parameter(f"ef({self.ef}) should be larger than k({k})")
+            raise invalid_parameter(f"{self.ef_key}({self.ef}) should be larger than k({k})")
         return self.ef
+
+    def refine_factor(self, k: int) -> float:
+        """How many times ``k`` candidates a refined index re-ranks (faiss ``k_factor``)."""
+        if self.reorder_k is not None:
+            return max(1.0, self.reorder_k / k)
+        return 1.0 if self.refine_k is None else self.refine_k
 
 
 def parse_search_params(spec: IndexSpec | None, metric: str | None, params: Mapping[str, Any], *,
@@ -83,15 +98,25 @@ def parse_search_params(spec: IndexSpec | None, metric: str | None, params: Mapp
         raise MilvusError(OPERATION_NOT_SUPPORTED, "unsupported operation: range search is not supported yet")
 
     resolved = _resolve_metric(spec, metric)
-    if spec is None or spec.index_type is IndexType.FLAT:
+    if spec is None or spec.index_type is IndexType.FLAT or spec.index_type is IndexType.BIN_FLAT:
         return SearchParams(resolved)
-    if spec.index_type is IndexType.HNSW:
-        result = SearchParams(resolved, ef=json_param(flat, "ef", EF_RANGE))
+    if spec.index_type.is_graph:
+        key = "ef" if spec.index_type is IndexType.HNSW else "search_list_size"
+        result = SearchParams(resolved, ef=json_param(flat, key, EF_RANGE), ef_key=key)
         if k is not None:
             result.ef_for(k)
         return result
     nprobe = json_param(flat, "nprobe", NPROBE_RANGE)
-    return SearchParams(resolved, nprobe=NPROBE_DEFAULT if nprobe is None else nprobe)
+    nprobe = NPROBE_DEFAULT if nprobe is None else nprobe
+    if spec.index_type is IndexType.IVF_RABITQ:
+        json_param(flat, "rbq_bits_query", RBQ_BITS_QUERY_RANGE)  # checked; queries are not quantized
+        return SearchParams(resolved, nprobe=nprobe, refine_k=float_json_param(flat, "refine_k", 1.0))
+    if spec.index_type is IndexType.SCANN:
+        reorder_k = json_param(flat, "reorder_k", REORDER_K_RANGE)
+        if reorder_k is not None and k is not None and reorder_k < k:
+            raise invalid_parameter(f"reorder_k({reorder_k}) should be larger than k({k})")
+        return SearchParams(resolved, nprobe=nprobe, reorder_k=reorder_k)
+    return SearchParams(resolved, nprobe=nprobe)
 
 
 def _resolve_metric(spec: IndexSpec | None, metric: str | None) -> MetricType:

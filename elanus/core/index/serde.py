@@ -9,6 +9,11 @@ Layout (all integers little-endian)::
     meta     JSON     {"spec": IndexSpec.to_dict(), "ntotal": int}
     payload  bytes    faiss.serialize_index output, to the end
 
+Binary indexes (BIN_FLAT, BIN_IVF_FLAT) add ``"codes": nbytes`` to the meta; their
+payload is the packed rows (``ntotal * dim / 8`` bytes), then, when the index has a
+faiss part (BIN_IVF_FLAT with HAMMING), ``faiss.serialize_index_binary`` output to
+the end.
+
 The meta is what Elanus needs before touching faiss (which spec, how many
 rows); faiss's own format describes the index structure. A blob is
 accepted only if every length adds up and the faiss index agrees with the
@@ -42,11 +47,48 @@ def encode(spec: IndexSpec, index: Any) -> bytes:
     return b"".join((_HEADER.pack(MAGIC, FORMAT_VERSION, 0, len(meta)), meta, memoryview(payload)))
 
 
-def decode(data: bytes | bytearray | memoryview) -> tuple[IndexSpec, Any]:
-    """Parse a blob made by :func:`encode` into its spec and faiss index.
+def encode_binary(spec: IndexSpec, codes: np.ndarray, index: Any | None) -> bytes:
+    """Serialize a binary index: its packed rows and its faiss part (None: none)."""
+    packed = np.ascontiguousarray(codes, dtype=np.uint8)
+    meta = json.dumps({"spec": spec.to_dict(), "ntotal": int(packed.shape[0]), "codes": int(packed.nbytes)},
+                      separators=(",", ":")).encode()
+    parts: list[Any] = [_HEADER.pack(MAGIC, FORMAT_VERSION, 0, len(meta)), meta, packed.reshape(-1).data]
+    if index is not None:
+        parts.append(memoryview(faiss.serialize_index_binary(index)))
+    return b"".join(parts)
 
-    Raises MilvusError (unexpected error) when the blob is not a valid index.
+
+def peek_spec(data: bytes | bytearray | memoryview) -> IndexSpec:
+    """The spec of a serialized index, without decoding its payload."""
+    return _read(data)[0]
+
+
+def decode_binary(data: bytes | bytearray | memoryview) -> tuple[IndexSpec, np.ndarray, Any | None]:
+    """Parse a blob made by :func:`encode_binary` into (spec, codes (ntotal, dim/8), faiss part).
+
+    Raises MilvusError (unexpected error) when the blob is not a valid binary index.
     """
+    spec, ntotal, meta, view, start = _read(data)
+    size = int(meta.get("codes", -1))
+    width = spec.dim // 8
+    if size != ntotal * width or start + size > len(view):
+        raise unexpected("corrupt vector index: binary codes do not match the meta")
+    codes = np.frombuffer(view, dtype=np.uint8, count=size, offset=start).reshape(ntotal, width)
+    rest = start + size
+    index = None
+    if rest < len(view):
+        try:
+            index = faiss.deserialize_index_binary(np.frombuffer(view, dtype=np.uint8, offset=rest))
+        except RuntimeError as exc:
+            raise unexpected(f"corrupt vector index payload: {exc}") from None
+        if index.d != spec.dim or index.ntotal != ntotal:
+            raise unexpected(f"corrupt vector index: payload has d={index.d}, ntotal={index.ntotal}; "
+                             f"meta says d={spec.dim}, ntotal={ntotal}")
+    return spec, codes, index
+
+
+def _read(data: bytes | bytearray | memoryview) -> tuple[IndexSpec, int, dict[str, Any], memoryview, int]:
+    """(spec, ntotal, meta, whole blob, payload start) of a blob; checks the header."""
     view = memoryview(data).cast("B")
     if len(view) < _HEADER.size:
         raise unexpected("corrupt vector index: shorter than its header")
@@ -56,7 +98,7 @@ def decode(data: bytes | bytearray | memoryview) -> tuple[IndexSpec, Any]:
     if version != FORMAT_VERSION:
         raise unexpected(f"unsupported vector index format version {version}")
     start = _HEADER.size + meta_len
-    if start >= len(view):
+    if start > len(view):
         raise unexpected("corrupt vector index: truncated")
     try:
         meta = json.loads(bytes(view[_HEADER.size:start]))
@@ -64,6 +106,17 @@ def decode(data: bytes | bytearray | memoryview) -> tuple[IndexSpec, Any]:
         ntotal = int(meta["ntotal"])
     except (ValueError, KeyError, TypeError) as exc:
         raise unexpected(f"corrupt vector index meta: {exc}") from None
+    return spec, ntotal, meta, view, start
+
+
+def decode(data: bytes | bytearray | memoryview) -> tuple[IndexSpec, Any]:
+    """Parse a blob made by :func:`encode` into its spec and faiss index.
+
+    Raises MilvusError (unexpected error) when the blob is not a valid index.
+    """
+    spec, ntotal, _, view, start = _read(data)
+    if start >= len(view):
+        raise unexpected("corrupt vector index: truncated")
     try:
         index = faiss.deserialize_index(np.frombuffer(view, dtype=np.uint8, offset=start))
     except RuntimeError as exc:  # faiss raises RuntimeError on malformed input

@@ -13,7 +13,11 @@ Invariants of an ``IndexSpec`` (checked in ``__post_init__``):
   and the parameters of other index types are ``None`` (so two specs that
   build the same index compare equal);
 - ``AUTOINDEX`` never appears: it is resolved to a concrete type, and
-  ``auto_index`` remembers that the user asked for it.
+  ``auto_index`` remembers that the user asked for it;
+- ``vector_type`` is the field's Milvus vector type: the binary index types
+  (BIN_FLAT, BIN_IVF_FLAT) go with BinaryVector and the binary metrics, the
+  others with Float/Float16/BFloat16/Int8 vectors (indexed as float32) and
+  L2/IP/COSINE; ``dim`` counts bits for binary vectors (a multiple of 8).
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
+
+from elanus.core.schema import DataType
 
 AUTOINDEX = "AUTOINDEX"
 
@@ -49,6 +55,19 @@ EF_MIN_DEFAULT = 16
 # Elanus does not implement; the graph parameters are the same.
 AUTOINDEX_HNSW_M = 18
 AUTOINDEX_EF_CONSTRUCTION = 240
+# autoIndex.params.binary.build: {"nlist": 1024, "index_type": "BIN_IVF_FLAT", "metric_type": "HAMMING"}.
+AUTOINDEX_BINARY_NLIST = 1024
+# knowhere's ScannConfig (sub_dim), DiskANNConfig (ranges) and the refine types its
+# configs accept (lower case; "flat" is the same as "fp32"). DISKANN builds with
+# Milvus's common.DiskIndex.MaxDegree / SearchListSize: the proxy's
+# FillDiskIndexParams writes them over whatever the user sent.
+SUB_DIM_RANGE = (1, 65536)
+SUB_DIM_DEFAULT = 2
+MAX_DEGREE_RANGE = (1, 2048)
+MAX_DEGREE_MILVUS = 56
+SEARCH_LIST_RANGE = (1, INT32_MAX)
+SEARCH_LIST_MILVUS = 100
+REFINE_TYPES = ("sq6", "sq8", "fp16", "bf16", "fp32", "flat")
 
 
 class IndexType(StrEnum):
@@ -59,29 +78,63 @@ class IndexType(StrEnum):
     IVF_SQ8 = "IVF_SQ8"
     IVF_PQ = "IVF_PQ"
     HNSW = "HNSW"
+    BIN_FLAT = "BIN_FLAT"
+    BIN_IVF_FLAT = "BIN_IVF_FLAT"
+    # Milvus types built as their closest faiss equivalent (see elanus.core.index.builder):
+    IVF_RABITQ = "IVF_RABITQ"  # faiss IndexIVFRaBitQ, refined by an SQ/FP16/BF16/flat copy if asked
+    SCANN = "SCANN"  # IVF + 4-bit PQ fast scan (m = dim / sub_dim), refined on raw vectors
+    DISKANN = "DISKANN"  # an in-memory HNSW graph of degree max_degree (M = max_degree / 2)
 
     @property
     def is_ivf(self) -> bool:
-        return self in (IndexType.IVF_FLAT, IndexType.IVF_SQ8, IndexType.IVF_PQ)
+        """The float IVF types (faiss IndexIVF*); BIN_IVF_FLAT is binary, not this."""
+        return self in (IndexType.IVF_FLAT, IndexType.IVF_SQ8, IndexType.IVF_PQ, IndexType.IVF_RABITQ,
+                        IndexType.SCANN)
+
+    @property
+    def is_graph(self) -> bool:
+        """Built as a faiss HNSW graph (HNSW, and DISKANN in memory)."""
+        return self in (IndexType.HNSW, IndexType.DISKANN)
+
+    @property
+    def is_binary(self) -> bool:
+        return self in (IndexType.BIN_FLAT, IndexType.BIN_IVF_FLAT)
 
 
 class MetricType(StrEnum):
-    """Float-vector metrics. Scores follow Milvus: L2 is the *squared* distance
-    (smaller is better); IP and COSINE are similarities (larger is better)."""
+    """Vector metrics. Scores follow Milvus: L2 is the *squared* distance
+    (smaller is better); IP and COSINE are similarities (larger is better). The
+    binary metrics are distances (smaller is better): HAMMING counts differing
+    bits, JACCARD is ``1 - |a&b| / |a|b|``; SUBSTRUCTURE/SUPERSTRUCTURE are
+    filters (rows containing / contained in the query) scoring 0."""
 
     L2 = "L2"
     IP = "IP"
     COSINE = "COSINE"
+    HAMMING = "HAMMING"
+    JACCARD = "JACCARD"
+    SUBSTRUCTURE = "SUBSTRUCTURE"
+    SUPERSTRUCTURE = "SUPERSTRUCTURE"
 
     @property
     def larger_is_better(self) -> bool:
-        return self is not MetricType.L2
+        return self is MetricType.IP or self is MetricType.COSINE
+
+    @property
+    def is_binary(self) -> bool:
+        return self in BINARY_VECTOR_METRICS
 
 
 # Milvus's FloatVectorMetrics order, used verbatim in error texts.
 FLOAT_VECTOR_METRICS: tuple[MetricType, ...] = (MetricType.L2, MetricType.IP, MetricType.COSINE)
 # FloatVectorDefaultMetricType: AUTOINDEX and index-less search default to it.
 DEFAULT_METRIC = MetricType.COSINE
+# Milvus's BinaryVectorMetrics (less MHJACCARD, which needs MINHASH_LSH) and the
+# subset knowhere's BIN_IVF_FLAT accepts; HAMMING is BinaryVectorDefaultMetricType.
+BINARY_VECTOR_METRICS: tuple[MetricType, ...] = (
+    MetricType.HAMMING, MetricType.JACCARD, MetricType.SUBSTRUCTURE, MetricType.SUPERSTRUCTURE)
+BIN_IVF_METRICS: tuple[MetricType, ...] = (MetricType.HAMMING, MetricType.JACCARD)
+DEFAULT_BINARY_METRIC = MetricType.HAMMING
 
 
 @dataclass(frozen=True)
@@ -89,8 +142,11 @@ class IndexSpec:
     """A resolved vector index definition (see the module docstring for invariants).
 
     ``nlist`` applies to the IVF types, ``pq_m``/``nbits`` to IVF_PQ, ``hnsw_m``
-    and ``ef_construction`` to HNSW. ``nlist`` is the *requested* list count:
-    a segment with fewer rows than ``nlist`` is built with one list per row.
+    and ``ef_construction`` to HNSW, ``sub_dim`` to SCANN, ``max_degree`` and
+    ``search_list_size`` to DISKANN. ``refine_type`` (one of :data:`REFINE_TYPES`,
+    None for no refine step) to IVF_RABITQ and SCANN (``"flat"`` when SCANN keeps
+    raw data). ``nlist`` is the *requested* list count: a segment with fewer rows
+    than ``nlist`` is built with one list per row.
     """
 
     index_type: IndexType
@@ -102,12 +158,22 @@ class IndexSpec:
     hnsw_m: int | None = None
     ef_construction: int | None = None
     auto_index: bool = False
+    vector_type: DataType = DataType.FLOAT_VECTOR
+    sub_dim: int | None = None
+    max_degree: int | None = None
+    search_list_size: int | None = None
+    refine_type: str | None = None
 
     def __post_init__(self) -> None:
         # These are programming errors (user input is checked, with Milvus's
         # texts, by parse_index_params), hence ValueError and not MilvusError.
         if self.dim < 1:
             raise ValueError(f"dim must be >= 1, got {self.dim}")
+        binary = self.vector_type is DataType.BINARY_VECTOR
+        if self.index_type.is_binary != binary or self.metric_type.is_binary != binary:
+            raise ValueError(f"{self.index_type}/{self.metric_type} cannot index a {self.vector_type.display}")
+        if binary and self.dim % 8:
+            raise ValueError(f"binary dim must be a multiple of 8, got {self.dim}")
         wanted = _PARAMS_OF[self.index_type]
         for name, (lo, hi) in _ALL_RANGES.items():
             value = getattr(self, name)
@@ -118,6 +184,11 @@ class IndexSpec:
                 raise ValueError(f"{name} does not apply to {self.index_type}")
         if self.pq_m is not None and self.dim % self.pq_m:
             raise ValueError(f"dim {self.dim} is not a multiple of m {self.pq_m}")
+        if self.sub_dim is not None and self.dim % self.sub_dim:
+            raise ValueError(f"dim {self.dim} is not a multiple of sub_dim {self.sub_dim}")
+        if self.refine_type is not None and (self.index_type not in _REFINED
+                                             or self.refine_type not in REFINE_TYPES):
+            raise ValueError(f"refine type {self.refine_type!r} does not apply to {self.index_type}")
 
     def to_params(self) -> dict[str, str]:
         """The build parameters under Milvus's names, as ``DescribeIndex`` shows them
@@ -133,6 +204,10 @@ class IndexSpec:
             value = getattr(self, name)
             if value is not None:
                 out[milvus_name] = str(value)
+        if self.index_type is IndexType.IVF_RABITQ and self.refine_type is not None:
+            out.update(refine="true", refine_type=self.refine_type)
+        if self.index_type is IndexType.SCANN:
+            out["with_raw_data"] = "true" if self.refine_type is not None else "false"
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -144,6 +219,7 @@ class IndexSpec:
         fields = dict(data)
         fields["index_type"] = IndexType(fields["index_type"])
         fields["metric_type"] = MetricType(fields["metric_type"])
+        fields["vector_type"] = DataType(fields.get("vector_type", DataType.FLOAT_VECTOR))
         return cls(**fields)
 
 
@@ -153,6 +229,9 @@ _ALL_RANGES: dict[str, tuple[int, int]] = {
     "nbits": NBITS_RANGE,
     "hnsw_m": HNSW_M_RANGE,
     "ef_construction": EF_CONSTRUCTION_RANGE,
+    "sub_dim": SUB_DIM_RANGE,
+    "max_degree": MAX_DEGREE_RANGE,
+    "search_list_size": SEARCH_LIST_RANGE,
 }
 _PARAMS_OF: dict[IndexType, frozenset[str]] = {
     IndexType.FLAT: frozenset(),
@@ -160,11 +239,21 @@ _PARAMS_OF: dict[IndexType, frozenset[str]] = {
     IndexType.IVF_SQ8: frozenset({"nlist"}),
     IndexType.IVF_PQ: frozenset({"nlist", "pq_m", "nbits"}),
     IndexType.HNSW: frozenset({"hnsw_m", "ef_construction"}),
+    IndexType.BIN_FLAT: frozenset(),
+    IndexType.BIN_IVF_FLAT: frozenset({"nlist"}),
+    IndexType.IVF_RABITQ: frozenset({"nlist"}),
+    IndexType.SCANN: frozenset({"nlist", "sub_dim"}),
+    IndexType.DISKANN: frozenset({"max_degree", "search_list_size"}),
 }
+# Index types that may carry a refine step (a second, more exact copy that re-ranks).
+_REFINED = (IndexType.IVF_RABITQ, IndexType.SCANN)
 _MILVUS_NAMES: dict[str, str] = {
     "nlist": "nlist",
     "pq_m": "m",
     "nbits": "nbits",
     "hnsw_m": "M",
     "ef_construction": "efConstruction",
+    "sub_dim": "sub_dim",
+    "max_degree": "max_degree",
+    "search_list_size": "search_list_size",
 }

@@ -4,7 +4,8 @@
 - :class:`SealedSegment`: a flushed segment loaded from object storage with its indexes.
 
 Both answer ``visible_mask(mvcc_ts)``, ``search(request, mask)``, ``query(request)``,
-``apply_delete(pks, ts)`` and ``memory_bytes`` (see :mod:`elanus.core.segment.base`).
+``apply_delete(pks, ts)`` and ``memory_bytes`` (see :mod:`elanus.core.segment.base`), and
+``update_schema(schema)`` when a field is added (see :mod:`elanus.core.segment.evolve`).
 """
 
 from elanus.core.segment.base import SegmentBase

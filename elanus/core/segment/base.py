@@ -9,8 +9,9 @@ turns that into reads:
   an unfiltered search with no deletes hands the index no mask at all and allocates
   nothing proportional to the segment;
 - :meth:`search` combines that mask with the filter (evaluated on only the columns
-  the filter reads) into the ``valid`` rows given to the index, and materialises
-  output fields for the top-k rows only;
+  the filter reads) and, for a nullable vector field, with its validity (null vectors
+  are stored as zeros and never returned) into the ``valid`` rows given to the index,
+  and materialises output fields for the top-k rows only;
 - :meth:`query` returns matching rows (pk point lookups through the pk index when the
   filter pins the primary key; a count-only path that never gathers columns).
 
@@ -147,12 +148,26 @@ class SegmentBase(ABC):
         flt = compiled_filter(self.schema, request.filter, request.filter_params)
         if flt is not None:
             valid = self._filter_mask(flt, n, valid)
+        anns = self.schema.get(request.anns_field)
+        if anns is not None and anns.nullable:
+            valid = self._non_null(request.anns_field, n, valid)
         if valid is not None and not valid.any():
             return empty_hits(self.schema, nq, request.k, metric, columns)
         scores, offsets, metric = self._vector_search(request, valid, n)
         pk_col = self.column(self.pk_name)
         assert pk_col is not None
         return make_hits(scores, offsets, pk_col, metric, columns, self.take)
+
+    def _non_null(self, name: str, n: int, base: np.ndarray | None) -> np.ndarray | None:
+        """``base`` less the rows where vector field ``name`` is null: a null vector is
+        stored as zeros but is never a search result."""
+        flags = self.column(name + "$valid")
+        if flags is None:
+            return base
+        present = flags[:n]
+        if present.all():
+            return base
+        return present if base is None else base & present
 
     def _filter_columns(self, flt: FilterLike, n: int, rows: np.ndarray | None) -> dict[str, np.ndarray]:
         cols: dict[str, np.ndarray] = {}

@@ -1,7 +1,8 @@
 """Growing segment: the in-memory, append-only rows a delegator builds from the WAL.
 
 Storage: one buffer per column with doubling capacity — numpy for fixed-width
-columns (vectors ``(cap, dim)`` float32, numbers, bools, ``$ts`` uint64, the
+columns (vectors ``(cap, width)`` in their column dtype, see :mod:`elanus.core.vectors`;
+numbers, bools, ``$ts`` uint64, the
 per-row delete timestamps) and object arrays for strings, JSON and arrays.
 
 Single writer, many lock-free readers. The writer (the delegator's consumer
@@ -21,18 +22,21 @@ from typing import Any
 import numpy as np
 
 from elanus.cluster.types import Columns, SearchRequest
-from elanus.core import batch
+from elanus.core import batch, vectors
 from elanus.core.index.brute_force import brute_force_search
+from elanus.core.index.exact import exact_search
 from elanus.core.schema import CollectionSchema, DataType, FieldSchema
 from elanus.core.segment.base import DEFAULT_METRIC, SegmentBase
 from elanus.core.segment.deletes import MAX_TS, PkIndex, as_pk_array
+from elanus.core.segment.evolve import absent_column, default_fill, missing_fields
 
 _INITIAL_CAPACITY = 1024
+_FLOAT_VECTOR = DataType.FLOAT_VECTOR
 
 
 def _alloc(field: FieldSchema, capacity: int) -> np.ndarray:
-    if field.dtype == DataType.FLOAT_VECTOR:
-        return np.zeros((capacity, field.dim), dtype=np.float32)
+    if vectors.is_dense(field.dtype):
+        return vectors.zeros(field.dtype, field.dim, capacity)
     if field.dtype.is_numeric or field.dtype == DataType.BOOL:
         return np.zeros(capacity, dtype=batch.empty_column(field, 0).dtype)
     batch.check_supported(field)
@@ -73,7 +77,8 @@ class GrowingSegment(SegmentBase):
     # ------------------------------------------------------------------ writer
     def append(self, columns: Columns, ts: int) -> None:
         """Append rows inserted at ``ts`` (not before the last appended timestamp).
-        Missing columns get null values (and ``$valid`` False). Single writer only."""
+        Missing columns read as the field's default value, else null (see
+        :mod:`elanus.core.segment.evolve`). Single writer only."""
         pk = columns[self.pk_name]
         m = len(pk)
         if m == 0:
@@ -88,14 +93,37 @@ class GrowingSegment(SegmentBase):
             if values is not None:
                 buf[n:n + m] = values
             elif name.endswith(batch.VALID_SUFFIX):
-                buf[n:n + m] = False
+                # A value column without validity is all valid; a missing field (rows
+                # written before it was added) is valid only where it has a default.
+                base = name[:-len(batch.VALID_SUFFIX)]
+                buf[n:n + m] = base in columns or default_fill(self._fields[base]) is not None
             else:
-                buf[n:n + m] = batch.empty_column(self._fields[name], m)
+                buf[n:n + m] = absent_column(self._fields[name], m)[0]
         self._ts[n:n + m] = ts
         lo, hi = pk.min(), pk.max()
         self._pk_min = lo if self._pk_min is None else min(self._pk_min, lo)
         self._pk_max = hi if self._pk_max is None else max(self._pk_max, hi)
         self._n = n + m  # publish last: readers never count a row that is not written
+
+    def update_schema(self, schema: CollectionSchema) -> None:
+        """Adopt a newer schema of the collection (single writer only): the rows held read
+        each field it adds as the field's default value, else null."""
+        if schema.version <= self.schema.version:
+            return
+        n, capacity = self._n, self._capacity
+        cols = dict(self._cols)
+        for f in missing_fields(schema, self._fields):
+            values, valid = absent_column(f, n)
+            buf = _alloc(f, capacity)
+            buf[:n] = values
+            cols[f.name] = buf
+            if valid is not None:
+                flags = np.zeros(capacity, dtype=np.bool_)
+                flags[:n] = valid
+                cols[batch.valid_key(f.name)] = flags
+        self._fields = {f.name: f for f in schema.fields if f.dtype != DataType.NONE}
+        self._cols = cols  # one reference swap: readers see the old or the new set
+        self.schema = schema
 
     def _grow(self, capacity: int) -> None:
         n = self._n
@@ -147,9 +175,13 @@ class GrowingSegment(SegmentBase):
 
     def _vector_search(self, request: SearchRequest, valid: np.ndarray | None,
                        n: int) -> tuple[np.ndarray, np.ndarray, str]:
-        vectors = self._cols[request.anns_field][:n]
+        values = self._cols[request.anns_field][:n]
         metric = request.metric or DEFAULT_METRIC
-        scores, offsets = brute_force_search(vectors, request.queries, request.k, metric, valid)
+        vtype = self._fields[request.anns_field].dtype
+        if vtype is _FLOAT_VECTOR:
+            scores, offsets = brute_force_search(values, request.queries, request.k, metric, valid)
+        else:
+            scores, offsets = exact_search(vtype, values, request.queries, request.k, metric, valid)
         return scores, offsets, metric
 
     def _match_deletes(self, pks: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -1,20 +1,25 @@
 """Sealed segment: a flushed segment loaded from object storage for search and query.
 
-Loaded from ``insert_log/.../data.parquet`` (all user fields plus ``$ts``), memory-mapped
-when the object store has a local file, and from the segment's serialised vector
-indexes. Raw vectors are dropped after load when the field's index reconstructs
-them exactly (``has_raw_data``); otherwise (IVF_SQ8/IVF_PQ, COSINE, no index) they
-are kept for output fields and exact search.
+Loaded from ``insert_log/.../data.parquet`` (the user fields the collection had when it
+was written, plus ``$ts``; fields added later read as their default value or null, see
+:mod:`elanus.core.segment.evolve`), memory-mapped when the object store has a local file,
+and from the segment's serialised vector indexes. Raw vectors are not even decoded when
+the field's index reconstructs them exactly (``has_raw_data``); otherwise (IVF_SQ8/IVF_PQ,
+COSINE, no index) they are kept for output fields and exact search — memory-mapped from a
+local file when the query node gives ``load`` a spill directory and an index serves the
+searches (:mod:`elanus.core.segment.spill`).
 
-Immutable except for delete timestamps. A sorted pk index (built at load, off the
-request path) serves point lookups, delete matching and pk-ordered queries; min/max pk
-prune deletes that cannot touch the segment.
+Immutable except for delete timestamps and schema updates (``update_schema``). A sorted
+pk index (built at load, off the request path) serves point lookups, delete matching and
+pk-ordered queries; min/max pk prune deletes that cannot touch the segment.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import mmap
+import os
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import numpy as np
@@ -23,11 +28,13 @@ import pyarrow.parquet as pq
 
 from elanus.cluster.types import Columns, DeltaLogInfo, SearchRequest, SegmentInfo
 from elanus.core import batch
-from elanus.core.index import VectorIndex, brute_force_search, load, parse_search_params
+from elanus.core.index import VectorIndex, exact_search, load, parse_search_params
 from elanus.core.index.search_params import SearchParams
 from elanus.core.schema import CollectionSchema
 from elanus.core.segment.base import DEFAULT_METRIC, SegmentBase
 from elanus.core.segment.deletes import DeleteState, PkIndex
+from elanus.core.segment.evolve import missing_fields, with_absent_fields
+from elanus.core.segment.spill import is_spilled, spill
 from elanus.storage.objects.base import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -35,12 +42,29 @@ log = logging.getLogger(__name__)
 TS_COLUMN = "$ts"
 
 
-def read_parquet(objects: ObjectStore, key: str, columns: list[str] | None = None) -> pa.Table:
-    """A Parquet object as an Arrow table, memory-mapped when the store has a local file."""
+def read_parquet(objects: ObjectStore, key: str, columns: list[str] | None = None,
+                 skip: Collection[str] = ()) -> pa.Table:
+    """A Parquet object as an Arrow table (``columns``, default all, minus ``skip``: never
+    decoded), memory-mapped when the store has a local file."""
     path = objects.local_path(key)
-    if path is not None:
-        return pq.read_table(path, columns=columns, memory_map=True)
-    return pq.read_table(pa.BufferReader(objects.get(key)), columns=columns)
+    source: str | pa.BufferReader = path if path is not None else pa.BufferReader(objects.get(key))
+    if skip:
+        names = columns if columns is not None else pq.read_schema(source).names
+        columns = [name for name in names if name not in skip]
+    return pq.read_table(source, columns=columns, memory_map=path is not None)
+
+
+def read_object(objects: ObjectStore, key: str) -> bytes | memoryview:
+    """An object's bytes; memory-mapped when the store has a local file, so a large blob
+    (an index file) is read through the page cache instead of a heap copy. Objects are
+    immutable (replaced by rename, never rewritten in place), so the mapping stays valid."""
+    path = objects.local_path(key)
+    if path is None:
+        return objects.get(key)
+    with open(path, "rb") as f:
+        if os.fstat(f.fileno()).st_size == 0:
+            return b""
+        return memoryview(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ))
 
 
 def read_deltas(objects: ObjectStore, deltas: list[DeltaLogInfo]) -> tuple[np.ndarray, np.ndarray] | None:
@@ -79,16 +103,31 @@ class SealedSegment(SegmentBase):
 
     @classmethod
     def load(cls, objects: ObjectStore, schema: CollectionSchema, info: SegmentInfo,
-             deltas: list[DeltaLogInfo] | None = None) -> SealedSegment:
-        """Read the data file and index files of ``info``, then apply ``deltas``."""
-        table = read_parquet(objects, info.data_path)
-        insert_ts = table.column(TS_COLUMN).to_numpy().astype(np.uint64, copy=False)
-        keep = [name for name in table.column_names if schema.get(name) is not None]
-        columns = batch.from_arrow(table.select(keep), schema)
+             deltas: list[DeltaLogInfo] | None = None, spill_dir: str | None = None) -> SealedSegment:
+        """Read the data file and index files of ``info``, then apply ``deltas``. With
+        ``spill_dir``, raw vectors an index does not hold (read for output fields only)
+        are memory-mapped from a file there instead of kept on the heap (see :mod:`spill`)."""
         indexes: dict[str, VectorIndex] = {}
         for field_name, key in info.index_files.items():
             if schema.get(field_name) is not None:
-                indexes[field_name] = load(objects.get(key))
+                indexes[field_name] = load(read_object(objects, key))
+        # Vectors an index reconstructs exactly are never decoded (the index is their copy);
+        # nullable ones are, for their validity.
+        exact = {name for name, index in indexes.items()
+                 if index.has_raw_data and not getattr(schema.get(name), "nullable", True)}
+        table = read_parquet(objects, info.data_path, skip=exact)
+        insert_ts = table.column(TS_COLUMN).to_numpy().astype(np.uint64, copy=False)
+        keep = [name for name in table.column_names if schema.get(name) is not None]
+        columns = batch.from_arrow(table.select(keep), schema)
+        del table
+        # Fields added after this file was written have no column: default or null.
+        absent = [f for f in missing_fields(schema, columns) if f.name not in exact]
+        columns = with_absent_fields(columns, schema, len(insert_ts), absent)
+        if spill_dir is not None:
+            for name, index in indexes.items():
+                col = columns.get(name)
+                if col is not None and col.dtype != object and not index.has_raw_data:
+                    columns[name] = spill(col, spill_dir)
         seg = cls(info, schema, columns, insert_ts, indexes)
         if deltas:
             pairs = read_deltas(objects, deltas)
@@ -104,6 +143,15 @@ class SealedSegment(SegmentBase):
             raise ValueError(f"segment {self.segment_id}: copies differ ({old.num_rows} vs {self._n} rows)")
         self._deletes.merge_from(old._deletes)
 
+    def update_schema(self, schema: CollectionSchema) -> None:
+        """Adopt a newer schema of the collection: the fields it adds read as their default
+        value, else null, on every row (this segment's file predates them)."""
+        if schema.version <= self.schema.version:
+            return
+        added = [f for f in missing_fields(schema, ()) if self.schema.get(f.name) is None]
+        self._cols = with_absent_fields(self._cols, schema, self._n, added)  # swap, then publish
+        self.schema = schema
+
     # ------------------------------------------------------------------ hooks
     @property
     def num_rows(self) -> int:
@@ -111,9 +159,11 @@ class SealedSegment(SegmentBase):
 
     @property
     def memory_bytes(self) -> int:
+        """Heap bytes (spilled, memory-mapped columns are not counted)."""
         total = self._ts.nbytes + self._deletes.ts.nbytes + self._pk_index.order.nbytes
         for col in self._cols.values():
-            total += col.nbytes + (64 * len(col) if col.dtype == object else 0)
+            if not is_spilled(col):
+                total += col.nbytes + (64 * len(col) if col.dtype == object else 0)
         return total + sum(index.memory_bytes for index in self._indexes.values())
 
     @property
@@ -162,8 +212,10 @@ class SealedSegment(SegmentBase):
         index = self._indexes.get(request.anns_field)
         if index is None:
             metric = request.metric or DEFAULT_METRIC
-            vectors = self._cols[request.anns_field]
-            scores, offsets = brute_force_search(vectors, request.queries, request.k, metric, valid)
+            field = self.schema.get(request.anns_field)
+            assert field is not None
+            scores, offsets = exact_search(field.dtype, self._cols[request.anns_field], request.queries,
+                                           request.k, metric, valid)
             return scores, offsets, metric
         params = self._search_params(index, request)
         scores, offsets = index.search(request.queries, request.k, params, valid)

@@ -25,6 +25,8 @@ Invariants:
   Rewriting a segment's files after a crash writes the same keys.
 * A FLUSH of a segment that received no rows reports 0 rows (the data
   coordinator drops it).
+* TRUNCATE discards the collection's buffered segments and deletes (the data
+  coordinator drops every segment created before it).
 * Any unexpected error makes the flusher start over from the checkpoint with
   empty buffers, exactly as a restarted data node would.
 """
@@ -46,7 +48,10 @@ import pyarrow.parquet as pq
 from elanus.cluster.registry import Registry
 from elanus.cluster.types import Checkpoint, DeltaLogInfo, SegmentInfo, SegmentState
 from elanus.core import batch
+from elanus.core.errors import MilvusError
+from elanus.core.memory import release_free_memory
 from elanus.core.messages import Message, MsgType, flush_segments
+from elanus.core.segment.evolve import arrow_with_defaults
 from elanus.storage.errors import ChannelNotFound, StorageClosed
 from elanus.storage.objects.base import ObjectStore
 from elanus.storage.wal.base import Wal
@@ -205,6 +210,12 @@ class ChannelFlusher:
             self._segments = {k: b for k, b in self._segments.items()
                               if (b.collection_id, b.partition_id) != (coll, part)}
             force = True
+        elif mtype == MsgType.TRUNCATE:
+            # Every row of the collection written so far is gone (the data coordinator drops
+            # the segments), and so are the pending deletes: they could only hide those rows.
+            self._segments = {k: b for k, b in self._segments.items() if b.collection_id != coll}
+            self._deletes.pop(coll, None)
+            force = True
         self._last_ts = ts
         return force
 
@@ -236,7 +247,10 @@ class ChannelFlusher:
         if buf is None or buf.rows == 0:
             dc.segment_flushed(SegmentInfo(seg_id, coll, 0, self.channel, SegmentState.FLUSHED, num_rows=0))
         else:
-            dc.segment_flushed(self._write_segment(seg_id, buf))
+            info = self._write_segment(seg_id, buf)
+            del buf  # the segment's rows: by far the largest buffers a data node holds
+            release_free_memory()
+            dc.segment_flushed(info)
         self._states[coll][seg_id] = SegmentState.FLUSHED
 
     def _write_segment(self, seg_id: int, buf: _SegmentBuffer) -> SegmentInfo:
@@ -245,8 +259,9 @@ class ChannelFlusher:
         schemas = {b.schema.remove_metadata() for b in buf.batches}
         if len(schemas) == 1:
             table = pa.Table.from_batches(buf.batches)
-        else:  # e.g. an optional column present in some batches only: fill with nulls
-            table = pa.concat_tables([pa.Table.from_batches([b]) for b in buf.batches],
+        else:  # batches written before and after a field was added: default, else null
+            batches = self._with_defaults(coll, buf.batches)
+            table = pa.concat_tables([pa.Table.from_batches([b]) for b in batches],
                                      promote_options="default")
         counts = np.fromiter((b.num_rows for b in buf.batches), dtype=np.int64, count=len(buf.batches))
         ts = np.repeat(np.asarray(buf.ts, dtype=np.uint64), counts)
@@ -259,6 +274,15 @@ class ChannelFlusher:
         return SegmentInfo(seg_id, coll, part, self.channel, SegmentState.FLUSHED, num_rows=buf.rows,
                            start_offset=buf.first_offset, data_path=key, data_size=len(data),
                            min_ts=int(min(buf.ts)), max_ts=int(max(buf.ts)))
+
+    def _with_defaults(self, coll: int, batches: list[pa.RecordBatch]) -> list[pa.RecordBatch]:
+        """Batches lacking an added field that has a default value get it (rare: only a
+        segment straddling an ``add_collection_field`` has batches of different columns)."""
+        try:
+            schema = self._registry.root().describe_collection("", collection_id=coll).schema
+        except MilvusError:
+            return batches  # dropped meanwhile: nulls are as good as anything
+        return [arrow_with_defaults(b, schema) for b in batches]
 
     @staticmethod
     def _pk_stats(table: pa.Table, buf: _SegmentBuffer) -> bytes:

@@ -106,6 +106,10 @@ class DataNodeImpl:
         self._ensure(channel, collection)
         return self._writer.upsert(collection, channel, partition_id, columns)
 
+    def truncate_collection(self, collection: CollectionInfo, channel: str) -> int:
+        self._ensure(channel, collection)
+        return self._writer.truncate(channel, collection.id)
+
     def seal_collection(self, collection_id: int, channel: str) -> list[int]:
         if not self._writer.owns(channel):
             self.watch_channel(channel)
@@ -113,6 +117,10 @@ class DataNodeImpl:
 
     def last_ts(self, channel: str) -> int:
         return self._writer.last_ts(channel)
+
+    def update_schema(self, collection: CollectionInfo, channel: str) -> int:
+        self._ensure(channel, collection)
+        return self._writer.update_schema(collection, channel)
 
     def drop_collection(self, collection: CollectionInfo) -> None:
         """Append DROP_COLLECTION to the collection's channels this node owns, then retire them."""

@@ -271,6 +271,40 @@ class ChannelWriterImpl:
             fut = self._append(ch, Message(mtype, self._root_ts(), collection_id, partition_id or 0))
         fut.result()
 
+    def truncate(self, channel: str, collection_id: int) -> int:
+        """Append TRUNCATE for the collection to ``channel`` and forget its growing segments;
+        returns a fence id: every segment of the collection created on ``channel`` before the
+        TRUNCATE has a smaller id, every later one a larger id (ids come from one allocator
+        and are taken under the channel lock)."""
+        ch = self._channel(channel)
+        with ch.lock:
+            if ch.closed:
+                raise channel_not_found(channel)
+            for key in [k for k in ch.growing if k[0] == collection_id]:
+                del ch.growing[key]
+            fence = self._registry.root().alloc_ids(1)
+            try:
+                fut = self._append(ch, Message(MsgType.TRUNCATE, self._root_ts(), collection_id))
+            except ChannelNotFound:
+                raise channel_not_found(channel) from None
+        fut.result()
+        return fence
+
+    def update_schema(self, collection: CollectionInfo, channel: str) -> int:
+        """Append SCHEMA (the collection's new schema) to ``channel``; returns once durable.
+        INSERTs after it may carry the added fields; consumers adopt it in WAL order."""
+        ch = self._channel(channel)
+        with ch.lock:
+            if ch.closed:
+                raise channel_not_found(channel)
+            ts = self._root_ts()
+            try:
+                fut = self._append(ch, Message(MsgType.SCHEMA, ts, collection.id, 0, 0, collection.schema_bytes))
+            except ChannelNotFound:
+                raise channel_not_found(channel) from None
+        fut.result()
+        return ts
+
     def last_ts(self, channel: str) -> int:
         with self._lock:
             ch = self._channels.get(channel)

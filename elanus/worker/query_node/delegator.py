@@ -10,6 +10,11 @@ checkpoint) and keeps the shard's in-memory state:
   sealed copy at handoff so deletes consumed while it was loading are not lost;
 - FLUSH → the named growing segments are marked sealed (still served until handoff);
 - DROP_PARTITION / DROP_COLLECTION → their segments leave the distribution;
+- TRUNCATE → the growing segments leave it (and are never served again); the query
+  coordinator drops the sealed ones;
+- SCHEMA (a field was added) → the delegator, its growing segments and the sealed copies
+  it serves (through their nodes' ``update_schema``) adopt the newer schema; a copy handed
+  off later is brought up to date at handoff;
 - every message → tsafe = its timestamp, waking waiting reads.
 
 Upserts are a DELETE and an INSERT with the same timestamp ``t`` (delete first): after a
@@ -46,6 +51,7 @@ from elanus.core import batch
 from elanus.core.errors import SERVICE_UNAVAILABLE, MilvusError, compose
 from elanus.core.messages import Message, MsgType, flush_segments
 from elanus.core.reduce import merge_hits, merge_query_results
+from elanus.core.schema import from_bytes
 from elanus.core.segment import GrowingSegment
 from elanus.core.segment.base import DEFAULT_METRIC
 from elanus.core.segment.hits import empty_fields, empty_hits, output_columns
@@ -175,7 +181,28 @@ class Delegator:
         elif mtype == MsgType.DROP_COLLECTION:
             self._growing = {}
             self._dist = Distribution(version=self._dist.version + 1)
+        elif mtype == MsgType.TRUNCATE:
+            # Later rows go to new segments; sealed copies are dropped by the query coordinator.
+            for sid in list(self._growing):
+                self._excluded.add(sid)
+                self._dist = self._dist.without_segment(sid)
+            self._growing = {}
+        elif mtype == MsgType.SCHEMA:
+            self._update_schema(Message.decode(payload).body)
         return mtype, ts
+
+    def _update_schema(self, schema_bytes: bytes) -> None:
+        schema = from_bytes(schema_bytes)
+        if schema.version <= self.schema.version:
+            return  # replayed, or the schema this delegator was started with is newer
+        self.schema = schema
+        self.collection = replace(self.collection, schema=schema, schema_bytes=schema_bytes)
+        for g in self._growing.values():
+            g.update_schema(schema)
+        for node_id, ids in self._dist.sealed_by_node.items():
+            self._registry.query_node(node_id).update_schema(ids, schema)
+        log.info("%s: collection %d now at schema version %d", self.channel, self.collection.id,
+                 schema.version)
 
     def _insert(self, msg: Message, segment_id: int, partition_id: int, ts: int) -> None:
         columns = batch.from_arrow(batch.from_ipc(msg.body), self.schema)
@@ -205,6 +232,9 @@ class Delegator:
             if self._deletes:
                 pks, ts = self._deletes[0]
                 self._registry.query_node(node_id).apply_deletes([segment.id], pks, ts)
+            if self.schema.version:
+                # The copy may have been loaded with an older schema than this delegator's.
+                self._registry.query_node(node_id).update_schema([segment.id], self.schema)
             self._excluded.add(segment.id)
             self._growing.pop(segment.id, None)
             self._dist = self._dist.handoff(SealedCopy(segment.id, node_id, segment.partition_id))

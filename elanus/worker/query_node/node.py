@@ -5,12 +5,12 @@ Two roles in one object, as in Milvus:
 - shard leader — ``watch_channel`` starts a :class:`Delegator`; ``search``/``query``
   on a channel go to it; ``handoff``/``drop_sealed`` change what it serves;
 - worker — ``load_segment``/``release_segment`` manage sealed segments;
-  ``search_segments``/``query_segments``/``apply_deletes`` serve delegators (this
-  node's or another's, always called through the registry).
+  ``search_segments``/``query_segments``/``apply_deletes``/``update_schema`` serve
+  delegators (this node's or another's, always called through the registry).
 
 Reloading a segment that is already held (say, once its index is built) swaps the
-new copy in under the node lock after taking over the old copy's deletes, so no
-delete is lost and readers see one copy or the other. A released segment stays
+new copy in under the node lock after taking over the old copy's deletes (and newer
+schema), so no delete is lost and readers see one copy or the other. A released segment stays
 readable for a short grace period, so a read that pinned a distribution naming it
 just before a move still finds it.
 """
@@ -35,8 +35,11 @@ from elanus.cluster.types import (
     SegmentInfo,
 )
 from elanus.core.errors import CHANNEL_NOT_FOUND, SEGMENT_NOT_FOUND, error
+from elanus.core.memory import release_free_memory
 from elanus.core.reduce import merge_hits, merge_query_results
+from elanus.core.schema import CollectionSchema
 from elanus.core.segment import SealedSegment
+from elanus.core.segment.spill import clear_spill_dir
 from elanus.storage.meta.base import MetaStore
 from elanus.storage.objects.base import ObjectStore
 from elanus.storage.wal.base import Wal
@@ -51,8 +54,13 @@ class QueryNodeImpl:
     """interfaces.QueryNode for embedded and cluster mode (see the module docstring)."""
 
     def __init__(self, node_id: int, registry: Registry, meta: MetaStore, objects: ObjectStore,
-                 wal: Wal, *, wait_timeout: float = 30.0, search_workers: int = 4) -> None:
+                 wal: Wal, *, wait_timeout: float = 30.0, search_workers: int = 4,
+                 spill_dir: str | None = None) -> None:
         self.node_id = node_id
+        # Raw vectors an index does not hold are memory-mapped from files here (None: heap).
+        self._spill_dir = spill_dir
+        if spill_dir is not None:
+            clear_spill_dir(spill_dir)
         self._registry = registry
         self._meta = meta
         self._objects = objects
@@ -126,13 +134,16 @@ class QueryNodeImpl:
     def load_segment(self, collection: CollectionInfo, segment: SegmentInfo,
                      deltas: list[DeltaLogInfo]) -> None:
         """Load ``segment`` (data, indexes, then ``deltas``); replaces a held copy."""
-        seg = SealedSegment.load(self._objects, collection.schema, segment, deltas)
+        seg = SealedSegment.load(self._objects, collection.schema, segment, deltas, self._spill_dir)
         with self._lock:
             old = self._segments.get(segment.id)
             if old is not None:
                 seg.adopt_deletes(old)
+                seg.update_schema(old.schema)  # a schema update the old copy got while this one loaded
             self._segments[segment.id] = seg
             self._retired.pop(segment.id, None)
+        old = None  # an earlier copy (say, one without the index) goes now, not on return
+        release_free_memory()  # the load's temporaries (decoded columns, index blob)
         log.info("node %d loaded segment %d (%d rows)", self.node_id, segment.id, seg.num_rows)
 
     def release_segment(self, segment_id: int) -> None:
@@ -141,9 +152,11 @@ class QueryNodeImpl:
             seg = self._segments.pop(segment_id, None)
             if seg is not None:
                 self._retired[segment_id] = (now, seg)
-            for sid, (at, _) in list(self._retired.items()):
-                if now - at > _RETIRE_GRACE:
-                    del self._retired[sid]
+            expired = [sid for sid, (at, _) in self._retired.items() if now - at > _RETIRE_GRACE]
+            for sid in expired:
+                del self._retired[sid]
+        if expired:
+            release_free_memory()
 
     def segment(self, segment_id: int) -> SealedSegment:
         seg = self._segments.get(segment_id)
@@ -169,6 +182,15 @@ class QueryNodeImpl:
                 seg = self._segments.get(sid)
                 if seg is not None:
                     seg.apply_delete(pks, ts)
+
+    def update_schema(self, segment_ids: list[int], schema: CollectionSchema) -> None:
+        # Under the node lock, like apply_deletes: a reload swapping in a new copy takes
+        # the old copy's schema over (load_segment), so the update is never lost.
+        with self._lock:
+            for sid in segment_ids:
+                seg = self._segments.get(sid)
+                if seg is not None:
+                    seg.update_schema(schema)
 
     # ------------------------------------------------------------------ reads
     def search(self, channel: str, request: SearchRequest) -> SearchHits:

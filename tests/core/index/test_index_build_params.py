@@ -109,15 +109,92 @@ def test_invalid_params_use_milvus_texts(params: dict[str, str], message: str) -
 
 
 def test_milvus_index_types_elanus_lacks_are_not_supported() -> None:
-    err = _error({"index_type": "DISKANN", "metric_type": "L2"})
+    err = _error({"index_type": "HNSW_SQ", "metric_type": "L2"})
     assert err.code == INDEX_NOT_SUPPORTED
-    assert "DISKANN" in err.message and "not supported yet" in err.message
+    assert "HNSW_SQ" in err.message and "not supported yet" in err.message
 
 
-def test_only_float_vector_fields_for_now() -> None:
-    f16 = FieldSchema(102, "f16", DataType.FLOAT16_VECTOR, params={"dim": "8"})
-    err = _error({"index_type": "HNSW", "metric_type": "L2"}, f16)
-    assert err.code == INDEX_NOT_SUPPORTED and "Float16Vector" in err.message
+BIN = FieldSchema(104, "bin", DataType.BINARY_VECTOR, params={"dim": "128"})
+I8 = FieldSchema(105, "i8", DataType.INT8_VECTOR, params={"dim": "8"})
+
+
+@pytest.mark.parametrize("dtype", [DataType.FLOAT16_VECTOR, DataType.BFLOAT16_VECTOR])
+def test_half_float_fields_take_the_float_indexes(dtype: DataType) -> None:
+    field = FieldSchema(102, "h", dtype, params={"dim": "8"})
+    for kind in ("FLAT", "IVF_FLAT", "IVF_SQ8", "HNSW"):
+        spec = parse_index_params(field, {"index_type": kind, "metric_type": "IP"})
+        assert (spec.index_type, spec.vector_type) == (IndexType(kind), dtype)
+    auto = parse_index_params(field, {"metric_type": "COSINE"})
+    assert (auto.index_type, auto.auto_index, auto.vector_type) == (IndexType.HNSW, True, dtype)
+    assert _error({"index_type": "BIN_FLAT", "metric_type": "L2"}, field).message == (
+        f"data type {dtype.display} can't build with this index BIN_FLAT: invalid parameter")
+
+
+def test_int8_fields_take_hnsw_only() -> None:
+    auto = parse_index_params(I8, {"metric_type": "COSINE"})
+    assert auto == IndexSpec(IndexType.HNSW, MetricType.COSINE, 8, hnsw_m=18, ef_construction=240,
+                             auto_index=True, vector_type=DataType.INT8_VECTOR)
+    err = _error({"index_type": "FLAT", "metric_type": "L2"}, I8)
+    assert (err.code, err.message) == (PARAMETER_INVALID,
+                                       "data type Int8Vector can't build with this index FLAT: invalid parameter")
+    assert _error({"index_type": "HNSW", "metric_type": "HAMMING"}, I8).message == (
+        "int vector index does not support metric type: HAMMING: invalid parameter"
+        "[expected=valid index params][actual=invalid index params]")
+    assert _error({"index_type": "HNSW_SQ", "metric_type": "L2"}, I8).code == INDEX_NOT_SUPPORTED
+
+
+@pytest.mark.parametrize("metric", ["HAMMING", "JACCARD", "SUBSTRUCTURE", "SUPERSTRUCTURE"])
+def test_bin_flat_takes_every_binary_metric_and_ignores_nlist(metric: str) -> None:
+    spec = parse_index_params(BIN, {"index_type": "BIN_FLAT", "metric_type": metric, "nlist": "128"})
+    assert spec == IndexSpec(IndexType.BIN_FLAT, MetricType(metric), 128, vector_type=DataType.BINARY_VECTOR)
+    assert spec.to_params() == {"index_type": "BIN_FLAT", "metric_type": metric}
+
+
+@pytest.mark.parametrize("metric", ["SUBSTRUCTURE", "SUPERSTRUCTURE"])
+def test_bin_ivf_flat_takes_hamming_and_jaccard_only(metric: str) -> None:
+    err = _error({"index_type": "BIN_IVF_FLAT", "metric_type": metric, "nlist": "128"}, BIN)
+    assert (err.code, err.message) == (
+        PARAMETER_INVALID,
+        f"metric type {metric} not found or not supported, supported: [HAMMING JACCARD]: invalid parameter")
+    for ok in ("HAMMING", "JACCARD"):
+        spec = parse_index_params(BIN, {"index_type": "BIN_IVF_FLAT", "metric_type": ok})
+        assert (spec.nlist, spec.metric_type) == (128, MetricType(ok))
+
+
+def test_binary_autoindex_is_bin_ivf_flat_hamming() -> None:
+    spec = parse_index_params(BIN, {})
+    assert spec == IndexSpec(IndexType.BIN_IVF_FLAT, MetricType.HAMMING, 128, nlist=1024, auto_index=True,
+                             vector_type=DataType.BINARY_VECTOR)
+    assert spec.to_params() == {"index_type": AUTOINDEX, "metric_type": "HAMMING"}
+    assert parse_index_params(BIN, {"metric_type": "JACCARD"}).metric_type is MetricType.JACCARD
+    assert IndexSpec.from_dict(spec.to_dict()) == spec
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"index_type": "BIN_FLAT", "metric_type": "L2"},
+     "binary vector index does not support metric type: L2: invalid parameter"
+     "[expected=valid index params][actual=invalid index params]"),
+    ({"index_type": "HNSW_SQ", "metric_type": "HAMMING"},
+     "data type BinaryVector can't build with this index HNSW_SQ: invalid parameter"),
+    ({"index_type": "FLAT", "metric_type": "HAMMING"},
+     "data type BinaryVector can't build with this index FLAT: invalid parameter"),
+    ({"index_type": "BIN_IVF_FLAT", "metric_type": "HAMMING", "nlist": "0"},
+     "Out of range in json: param 'nlist' (0) should be in range [1, 65536]: invalid parameter"),
+])
+def test_binary_field_errors(params: dict[str, str], message: str) -> None:
+    assert _error(params, BIN).message == message
+    assert _error({"index_type": "HNSW", "metric_type": "HAMMING"}, BIN).code == INDEX_NOT_SUPPORTED
+
+
+def test_float_fields_cannot_take_binary_indexes() -> None:
+    assert _error({"index_type": "BIN_IVF_FLAT", "metric_type": "L2"}).message == (
+        "data type FloatVector can't build with this index BIN_IVF_FLAT: invalid parameter")
+
+
+def test_sparse_and_scalar_fields() -> None:
+    sparse = FieldSchema(102, "sp", DataType.SPARSE_FLOAT_VECTOR)
+    err = _error({"index_type": "SPARSE_INVERTED_INDEX", "metric_type": "IP"}, sparse)
+    assert err.code == INDEX_NOT_SUPPORTED and "SparseFloatVector" in err.message
     scalar = FieldSchema(103, "n", DataType.INT64)
     err = _error({"index_type": "HNSW", "metric_type": "L2"}, scalar)
     assert err.message == "index HNSW only supports vector data type: invalid parameter"

@@ -23,14 +23,19 @@ from elanus.core.index import (
 from elanus.core.index import faiss_index as fi
 
 N, DIM, NQ, K = 2000, 32, 40, 10
-TYPES = list(IndexType)
-METRICS = list(MetricType)
+# The float-vector index types and metrics (binary ones: test_index_binary.py).
+TYPES = [t for t in IndexType if not t.is_binary]
+METRICS = [m for m in MetricType if not m.is_binary]
 # Good search parameters for 2k rows. (ef=48 keeps HNSW on its graph: with
 # ef * 2M >= rows the cost model would pick an exact scan instead.)
-GOOD = {"ef": 48, "nprobe": 16}
+GOOD = {"ef": 48, "nprobe": 16, "search_list_size": 48, "refine_k": 4, "reorder_k": 40}
 # Minimum recall@10 against brute force with GOOD params (random Gaussian data).
 MIN_RECALL = {IndexType.FLAT: 1.0, IndexType.IVF_FLAT: 1.0, IndexType.HNSW: 0.95, IndexType.IVF_SQ8: 0.95,
-              IndexType.IVF_PQ: 0.6}
+              IndexType.IVF_PQ: 0.6, IndexType.IVF_RABITQ: 0.4, IndexType.SCANN: 0.85, IndexType.DISKANN: 0.95}
+# Types holding the exact vectors; with the refined types (an exact "flat" refine in
+# _spec below), the types whose returned scores are exact.
+RAW = (IndexType.FLAT, IndexType.IVF_FLAT, IndexType.HNSW, IndexType.DISKANN)
+EXACT_SCORES = (*RAW, IndexType.IVF_RABITQ, IndexType.SCANN)
 
 
 def _spec(index_type: IndexType, metric: MetricType) -> IndexSpec:
@@ -40,6 +45,9 @@ def _spec(index_type: IndexType, metric: MetricType) -> IndexSpec:
         IndexType.IVF_SQ8: {"nlist": 16},
         IndexType.IVF_PQ: {"nlist": 16, "pq_m": 16, "nbits": 6},
         IndexType.HNSW: {"hnsw_m": 16, "ef_construction": 100},
+        IndexType.IVF_RABITQ: {"nlist": 16, "refine_type": "flat"},
+        IndexType.SCANN: {"nlist": 16, "sub_dim": 2, "refine_type": "flat"},
+        IndexType.DISKANN: {"max_degree": 32, "search_list_size": 100},
     }[index_type]
     return IndexSpec(index_type, metric, DIM, **extra)  # type: ignore[arg-type]
 
@@ -95,7 +103,7 @@ def test_recall_scores_and_order(indexes: dict[tuple[IndexType, MetricType], Fai
     assert (step <= 1e-6).all() if metric.larger_is_better else (step >= -1e-6).all()
     if metric is MetricType.COSINE:
         assert (scores >= -1.0).all() and (scores <= 1.0).all()
-    if index_type in (IndexType.FLAT, IndexType.IVF_FLAT, IndexType.HNSW):
+    if index_type in EXACT_SCORES:
         np.testing.assert_allclose(scores, _exact_scores(x, q, offsets, metric), rtol=1e-4, atol=1e-4)
 
 
@@ -139,9 +147,9 @@ def test_search_paths(indexes: dict[tuple[IndexType, MetricType], FaissIndex],
     index = indexes[(IndexType.HNSW, MetricType.L2)]
     calls: list[str] = []
     approximate, exact = index._approximate, index._exact
-    monkeypatch.setattr(index, "_approximate", lambda qq, kk, ef, nprobe, vv: calls.append(
-        "graph" if vv is None else f"graph+mask ef={ef}") or approximate(qq, kk, ef, nprobe, vv))
-    monkeypatch.setattr(index, "_exact", lambda qq, kk, vv: calls.append("exact") or exact(qq, kk, vv))
+    monkeypatch.setattr(index, "_approximate", lambda qq, kk, ef, nprobe, vv, kf: calls.append(
+        "graph" if vv is None else f"graph+mask ef={ef}") or approximate(qq, kk, ef, nprobe, vv, kf))
+    monkeypatch.setattr(index, "_exact", lambda qq, kk, vv, kf: calls.append("exact") or exact(qq, kk, vv, kf))
     numpy_calls: list[int] = []
     real_bf = fi.brute_force_search
     monkeypatch.setattr(fi, "brute_force_search", lambda *a: numpy_calls.append(1) or real_bf(*a))
@@ -179,9 +187,9 @@ def test_mask_keeping_five_rows_returns_exactly_them_in_order(
     want_scores, want = brute_force_search(x, q, 5, metric, valid=valid)
     for got_row, want_row in zip(offsets[:, :5], want, strict=True):
         assert set(got_row) == set(kept)
-        if index_type in (IndexType.FLAT, IndexType.IVF_FLAT, IndexType.HNSW):
+        if index_type in EXACT_SCORES:
             np.testing.assert_array_equal(got_row, want_row)
-    if index_type in (IndexType.FLAT, IndexType.IVF_FLAT, IndexType.HNSW):
+    if index_type in EXACT_SCORES:
         np.testing.assert_allclose(scores[:, :5], want_scores, rtol=1e-5, atol=1e-5)
     empty_scores, empty = index.search(q, K, valid=np.zeros(N, dtype=bool))
     assert (empty == -1).all() and (empty_scores == worst).all()
@@ -196,7 +204,7 @@ def test_short_ivf_rows_are_completed_exactly(data: tuple[npt.NDArray[np.float32
     k = 60  # one probed list (~31 rows, ~19 valid) cannot fill 60 slots
     calls: list[int] = []
     exact = index._exact
-    monkeypatch.setattr(index, "_exact", lambda qq, kk, vv: calls.append(len(qq)) or exact(qq, kk, vv))
+    monkeypatch.setattr(index, "_exact", lambda qq, kk, vv, kf: calls.append(len(qq)) or exact(qq, kk, vv, kf))
     _, offsets = index.search(q, k, params, valid=valid)
     assert calls and calls[0] == NQ  # every query came back short and was re-run exactly
     assert (offsets >= 0).all() and valid[offsets].all()
@@ -258,7 +266,7 @@ def test_reconstruct(indexes: dict[tuple[IndexType, MetricType], FaissIndex],
     x, _ = data
     offsets = np.array([0, 17, 1999, 17])
     for (index_type, metric), index in indexes.items():
-        exact_storage = index_type in (IndexType.FLAT, IndexType.IVF_FLAT, IndexType.HNSW)
+        exact_storage = index_type in RAW
         raw = exact_storage and metric is not MetricType.COSINE
         assert index.has_raw_data == raw
         if raw:
