@@ -13,8 +13,10 @@ TRUNCATE = empty.
 Ordering contract (kept by the channel writer): messages on one channel have
 non-decreasing timestamps in offset order, so a consumer that has applied the
 message with timestamp ``t`` has seen everything at or before ``t`` (tsafe = t).
-An upsert is a DELETE and an INSERT with the same timestamp, delete first;
-a delete hides rows inserted strictly before it, so the new row survives.
+An upsert is a DELETE and an INSERT with the same timestamp, delete first, as
+consecutive messages; the DELETE carries ``segment_id == UPSERT_DELETE`` so a
+consumer knows the INSERT is coming and does not expose the state between the two.
+A delete hides rows inserted strictly before it, so the new row survives.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from enum import IntEnum
 import numpy as np
 
 _HEADER = struct.Struct("<BQqqq")
+
+UPSERT_DELETE = -1  # segment_id of a DELETE that is the first half of an upsert
 
 
 class MsgType(IntEnum):

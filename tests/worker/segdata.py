@@ -126,9 +126,10 @@ def insert_msg(schema: CollectionSchema, columns: Columns, ts: int, seg: int,
     return Message(MsgType.INSERT, ts, coll, part, seg, body).encode()
 
 
-def delete_msg(pks: np.ndarray, ts: int, part: int = PART, coll: int = COLL) -> bytes:
+def delete_msg(pks: np.ndarray, ts: int, part: int = PART, coll: int = COLL, seg: int = 0) -> bytes:
+    """A DELETE; ``seg=UPSERT_DELETE`` marks the first half of an upsert."""
     rb = pa.RecordBatch.from_arrays([pa.array(pks)], names=["pk"])
-    return Message(MsgType.DELETE, ts, coll, part, 0, batch.to_ipc(rb)).encode()
+    return Message(MsgType.DELETE, ts, coll, part, seg, batch.to_ipc(rb)).encode()
 
 
 def flush_msg(seg_ids: list[int], ts: int, coll: int = COLL) -> bytes:

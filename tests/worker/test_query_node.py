@@ -193,6 +193,24 @@ def test_upsert_through_wal(env: Env) -> None:
     assert res.columns["age"].tolist() == [0, 1, 777, 3, 4]
 
 
+def test_upsert_half_holds_tsafe_until_its_insert(env: Env) -> None:
+    """Between an upsert's DELETE and INSERT no read may run at their timestamp."""
+    from elanus.core.messages import UPSERT_DELETE
+
+    env.insert(np.arange(5), seg=1)
+    node = watch(env)
+    t = env.next_ts()
+    env.put(delete_msg(np.array([2]), t, seg=UPSERT_DELETE))
+    d = node.delegator(CH)
+    assert d is not None
+    time.sleep(0.3)  # far longer than any batching delay: the hold must not time out
+    assert d.tsafe.value < t
+    new = make_columns(SCHEMA, np.array([2]), seed=3)
+    env.put(insert_msg(SCHEMA, new, t, seg=2))
+    res = node.query(CH, query_req(0, guarantee_ts=t, output_fields=("age",), limit=10))
+    assert res.columns["id"].tolist() == [0, 1, 2, 3, 4]
+
+
 def test_excluded_segments_and_flush(env: Env) -> None:
     env.insert(np.arange(5), seg=1)
     env.insert(np.arange(5, 9), seg=2)

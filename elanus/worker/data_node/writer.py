@@ -38,7 +38,7 @@ from elanus.cluster.registry import Registry
 from elanus.cluster.types import CollectionInfo, Columns, SealPolicy, SegmentInfo, SegmentState
 from elanus.core import batch
 from elanus.core.errors import CHANNEL_NOT_FOUND, MilvusError, compose
-from elanus.core.messages import Message, MsgType, flush_body
+from elanus.core.messages import UPSERT_DELETE, Message, MsgType, flush_body
 from elanus.storage.errors import ChannelNotFound, StorageClosed
 from elanus.storage.wal.base import Wal
 
@@ -171,7 +171,8 @@ class ChannelWriterImpl:
             ts = self._root_ts()
             try:
                 if del_body is not None:
-                    msg = Message(MsgType.DELETE, ts, coll, partition_id, 0, del_body)
+                    half = UPSERT_DELETE if ins_body is not None else 0
+                    msg = Message(MsgType.DELETE, ts, coll, partition_id, half, del_body)
                     futures.append(self._append(ch, msg))
                 if ins_body is not None:
                     seg = self._segment_for(ch, coll, partition_id, rows, len(ins_body), sealed)

@@ -17,8 +17,9 @@ checkpoint) and keeps the shard's in-memory state:
   off later is brought up to date at handoff;
 - every message → tsafe = its timestamp, waking waiting reads.
 
-Upserts are a DELETE and an INSERT with the same timestamp ``t`` (delete first): after a
-DELETE tsafe is held at ``t - 1`` until the next message arrives or the channel is idle,
+Upserts are a DELETE and an INSERT with the same timestamp ``t`` (delete first, the
+DELETE marked ``UPSERT_DELETE``): after such a DELETE tsafe is held at ``t - 1`` until the
+INSERT, the next message of the channel, has been applied,
 so no read at ``t`` can see the old row gone and the new one missing.
 
 Reads wait for tsafe >= guarantee_ts, read at mvcc_ts = tsafe, pin one
@@ -49,7 +50,7 @@ from elanus.cluster.types import (
 )
 from elanus.core import batch
 from elanus.core.errors import SERVICE_UNAVAILABLE, MilvusError, compose
-from elanus.core.messages import Message, MsgType, flush_segments
+from elanus.core.messages import UPSERT_DELETE, Message, MsgType, flush_segments
 from elanus.core.reduce import merge_hits, merge_query_results
 from elanus.core.schema import from_bytes
 from elanus.core.segment import GrowingSegment
@@ -64,7 +65,6 @@ log = logging.getLogger(__name__)
 
 _BATCH = 1024
 _IDLE_WAIT = 0.05  # how often an idle consumer checks for stop (reads wake on new records)
-_CONFIRM_WAIT = 0.002  # after a DELETE: how long to wait for an upsert's INSERT
 
 
 class Delegator:
@@ -126,26 +126,20 @@ class Delegator:
         except Exception as exc:
             self._fail(exc)
             return
-        pending: int | None = None  # ts of a trailing DELETE whose tsafe is held back
         try:
             while not self._stop.is_set():
-                records = reader.read(_BATCH, _CONFIRM_WAIT if pending is not None else _IDLE_WAIT)
+                records = reader.read(_BATCH, _IDLE_WAIT)
                 if not records:
-                    if pending is not None:
-                        self.tsafe.advance(pending)
-                        pending = None
                     continue
-                last_type, last_ts = MsgType.TIMETICK, 0
+                last_ts, half_upsert = 0, False
                 with self._lock:
                     for rec in records:
-                        last_type, last_ts = self._apply(rec.payload)
+                        mtype, last_ts, seg = self._apply(rec.payload)
+                        half_upsert = mtype == MsgType.DELETE and seg == UPSERT_DELETE
                         self._consumed = rec.offset + 1
-                if last_type == MsgType.DELETE:
-                    self.tsafe.advance(last_ts - 1)
-                    pending = last_ts
-                else:
-                    self.tsafe.advance(last_ts)
-                    pending = None
+                # The first half of an upsert ends this batch: keep tsafe below its
+                # timestamp until its INSERT (the next message) is applied too.
+                self.tsafe.advance(last_ts - 1 if half_upsert else last_ts)
         except StorageClosed:
             pass
         except Exception as exc:
@@ -160,10 +154,10 @@ class Delegator:
         self._error = exc
         self.tsafe.close()
 
-    def _apply(self, payload: bytes) -> tuple[MsgType, int]:
+    def _apply(self, payload: bytes) -> tuple[MsgType, int, int]:
         mtype, ts, coll, part, seg = Message.peek_header(payload)
         if coll != self.collection.id and mtype != MsgType.TIMETICK:
-            return mtype, ts
+            return mtype, ts, seg
         if mtype == MsgType.INSERT:
             if seg not in self._excluded:
                 self._insert(Message.decode(payload), seg, part, ts)
@@ -189,7 +183,7 @@ class Delegator:
             self._growing = {}
         elif mtype == MsgType.SCHEMA:
             self._update_schema(Message.decode(payload).body)
-        return mtype, ts
+        return mtype, ts, seg
 
     def _update_schema(self, schema_bytes: bytes) -> None:
         schema = from_bytes(schema_bytes)
