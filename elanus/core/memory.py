@@ -6,8 +6,8 @@ buffers) and frees them a moment later. The allocators keep freed memory for
 reuse instead of returning it: Arrow's default pool (mimalloc) keeps the pages
 of threads that no longer allocate, and glibc keeps free space at the top and in
 the middle of its per-thread arenas. Measured on 100k x 128 (insert, flush,
-HNSW build, load): the server held ~520 MiB after load, ~255 MiB once both
-released their free memory.
+HNSW build, load; ``bench/mem_steps.py``): the server held ~525 MiB after load,
+~245 MiB with the calls and the set-up below (~160 MiB of it is the idle process).
 
 - :func:`release_free_memory` hands every allocator's free memory back. Roles
   call it after such a step, on their own background threads, never on a
@@ -63,8 +63,9 @@ def _load_libc() -> None:
 def release_free_memory() -> None:
     """Return the free memory of Arrow's pool and of glibc's heaps to the OS.
 
-    Costs a few milliseconds per hundred MiB of heap; call it after a large
-    temporary was freed, off the request path. A no-op where unsupported.
+    Costs ~3 ms when there is little to give back, ~25 ms for a 400 MiB heap with
+    thousands of holes (glibc holds each arena's lock meanwhile): call it after a
+    large temporary was freed, off the request path. A no-op where unsupported.
     """
     arrow = sys.modules.get("pyarrow")
     if arrow is not None:
