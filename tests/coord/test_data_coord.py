@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,21 +13,6 @@ from elanus.core.index import load
 from tests.worker.datapath_fakes import DataStack, make_collection, rows, wait_for
 
 HNSW = {"index_type": "HNSW", "metric_type": "L2", "params": '{"M": 8, "efConstruction": 64}'}
-
-
-@pytest.fixture()
-def stack(tmp_path: Path) -> Iterator[DataStack]:
-    s = DataStack(tmp_path)
-    yield s
-    s.close()
-
-
-@pytest.fixture()
-def coll(stack: DataStack) -> CollectionInfo:
-    info = make_collection()
-    for ch in info.channels:
-        stack.node.watch_channel(ch)
-    return info
 
 
 def insert_and_flush(stack: DataStack, coll: CollectionInfo, start: int, n: int) -> SegmentInfo:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -31,13 +29,6 @@ PATHS = ["['a']['b']", "['a']", "", "['a'][0]['b']", "['a'][0]"]
 
 def json_index(index_type: str, cast: str, path: str) -> dict[str, str]:
     return {"index_type": index_type, "json_cast_type": cast, "json_path": path}
-
-
-@pytest.fixture()
-def stack(tmp_path: Path) -> Iterator[DataStack]:
-    s = DataStack(tmp_path)
-    yield s
-    s.close()
 
 
 def collection(schema: CollectionSchema) -> CollectionInfo:

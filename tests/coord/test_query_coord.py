@@ -14,8 +14,8 @@ from elanus.cluster.types import Checkpoint, CollectionInfo, LoadState
 from elanus.coord.query import QueryCoordImpl
 from elanus.coord.query.loadinfo import PREFIX
 from elanus.core.errors import collection_not_found
-from elanus.storage import open_meta, open_objects, open_wal
 from elanus.worker.query_node import QueryNodeImpl
+from tests.worker.querypath_fakes import QueryStack
 from tests.worker.segdata import (
     PART,
     FakeDataCoord,
@@ -44,29 +44,15 @@ class FakeRoot:
         return self.collections[collection_id]
 
 
-class Cluster:
+class Cluster(QueryStack):
     def __init__(self, root: Path) -> None:
-        self.meta = open_meta(str(root / "meta"))
-        self.objects = open_objects(str(root / "objects"))
-        self.wal = open_wal(str(root / "wal"))
-        for ch in COLLECTION.channels:
-            self.wal.create_channel(ch)
-        self.registry = LocalRegistry()
+        super().__init__(root, COLLECTION.channels, wait_timeout=5.0, ts=1000)
         self.dc = FakeDataCoord()
         self.root = FakeRoot()
         self.registry.set_data_coord(self.dc)  # type: ignore[arg-type]
         self.registry.set_root(self.root)  # type: ignore[arg-type]
-        self.nodes = [QueryNodeImpl(i, self.registry, self.meta, self.objects, self.wal,
-                                    wait_timeout=5.0) for i in (1, 2)]
-        for n in self.nodes:
-            self.registry.add_query_node(n)
         self.qc = QueryCoordImpl(self.registry, self.meta)
         self.registry.set_query_coord(self.qc)
-        self.ts = 1000
-
-    def next_ts(self) -> int:
-        self.ts += 10
-        return self.ts
 
     def flushed(self, seg: int, pks: np.ndarray, channel: str, partition: int = PART) -> None:
         """A segment the data node flushed: its file, its meta, its WAL records."""
@@ -103,10 +89,7 @@ class Cluster:
 
     def close(self) -> None:
         self.qc.stop()
-        for n in self.nodes:
-            n.close()
-        self.wal.close()
-        self.meta.close()
+        super().close()
 
 
 @pytest.fixture

@@ -6,18 +6,22 @@ directory and wires a real ``DataCoordImpl``, ``DataNodeImpl`` and
 closes everything and reopens it on the same directories (a clean restart);
 :meth:`DataStack.crash` abandons the roles without closing them (no final
 checkpoint persisted), then reopens the stores.
+
+The ``stack`` and ``coll`` fixtures defined here reach the tests of ``tests/worker`` and
+``tests/coord`` through those folders' ``conftest.py``.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow.parquet as pq
+import pytest
 
 from elanus.cluster.types import (
     CollectionInfo,
@@ -199,3 +203,20 @@ class DataStack:
     def caught_up(self, channel: str) -> bool:
         flusher = self.node.flusher(channel)
         return flusher is not None and flusher.position >= self.wal.end_offset(channel)
+
+
+@pytest.fixture()
+def stack(tmp_path: Path) -> Iterator[DataStack]:
+    """A :class:`DataStack` in the test's directory, closed after the test."""
+    s = DataStack(tmp_path)
+    yield s
+    s.close()
+
+
+@pytest.fixture()
+def coll(stack: DataStack) -> CollectionInfo:
+    """A :func:`make_collection` collection whose channels the stack's data node watches."""
+    info = make_collection()
+    for ch in info.channels:
+        stack.node.watch_channel(ch)
+    return info

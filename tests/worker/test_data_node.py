@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -16,21 +15,6 @@ from elanus.cluster.types import CollectionInfo, SealPolicy, SegmentState
 from elanus.core.errors import MilvusError
 from elanus.core.messages import Message, MsgType
 from tests.worker.datapath_fakes import DataStack, make_collection, rows, wait_for
-
-
-@pytest.fixture()
-def stack(tmp_path: Path) -> Iterator[DataStack]:
-    s = DataStack(tmp_path)
-    yield s
-    s.close()
-
-
-@pytest.fixture()
-def coll(stack: DataStack) -> CollectionInfo:
-    info = make_collection()
-    for ch in info.channels:
-        stack.node.watch_channel(ch)
-    return info
 
 
 def wal_messages(stack: DataStack, channel: str) -> list[Message]:

@@ -10,14 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from elanus.cluster.registry import LocalRegistry
 from elanus.cluster.types import QueryResult, SearchHits
 from elanus.core.errors import MilvusError
 from elanus.core.index import brute_force_search
-from elanus.storage import open_meta, open_objects, open_wal
-from elanus.storage.objects.base import ObjectStore
-from elanus.storage.wal.base import Wal
 from elanus.worker.query_node import QueryNodeImpl, merge_hits, merge_query_results
+from tests.worker.querypath_fakes import QueryStack
 from tests.worker.segdata import (
     delete_msg,
     flush_msg,
@@ -97,36 +94,17 @@ def test_merge_query_results_dedup_limit_offset() -> None:
 
 
 # --------------------------------------------------------------------------- node fixtures
-class Env:
+class Env(QueryStack):
     def __init__(self, root: Path) -> None:
-        self.meta = open_meta(str(root / "meta"))
-        self.objects: ObjectStore = open_objects(str(root / "objects"))
-        self.wal: Wal = open_wal(str(root / "wal"))
-        self.wal.create_channel(CH)
-        self.registry = LocalRegistry()
-        self.nodes = [QueryNodeImpl(i, self.registry, self.meta, self.objects, self.wal, wait_timeout=2.0)
-                      for i in (1, 2)]
-        for n in self.nodes:
-            self.registry.add_query_node(n)
-        self.ts = 100
+        super().__init__(root, (CH,), wait_timeout=2.0, ts=100)
 
     def put(self, payload: bytes) -> None:
         self.wal.append(CH, payload, durable=False)
-
-    def next_ts(self) -> int:
-        self.ts += 10
-        return self.ts
 
     def insert(self, pks: np.ndarray, seg: int, seed: int = 0) -> int:
         ts = self.next_ts()
         self.put(insert_msg(SCHEMA, make_columns(SCHEMA, pks, seed), ts, seg))
         return ts
-
-    def close(self) -> None:
-        for n in self.nodes:
-            n.close()
-        self.wal.close()
-        self.meta.close()
 
 
 @pytest.fixture

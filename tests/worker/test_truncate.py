@@ -2,30 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from elanus.cluster.types import CollectionInfo, SegmentState
 from elanus.core.messages import MsgType
-from tests.worker.datapath_fakes import DataStack, make_collection, rows, wait_for
+from tests.worker.datapath_fakes import DataStack, rows, wait_for
 from tests.worker.test_data_node import all_flushed_pks, wal_messages
-
-
-@pytest.fixture()
-def stack(tmp_path: Path) -> Iterator[DataStack]:
-    s = DataStack(tmp_path)
-    yield s
-    s.close()
-
-
-@pytest.fixture()
-def coll(stack: DataStack) -> CollectionInfo:
-    info = make_collection()
-    for ch in info.channels:
-        stack.node.watch_channel(ch)
-    return info
 
 
 def _states(stack: DataStack, coll: CollectionInfo) -> dict[int, SegmentState]:

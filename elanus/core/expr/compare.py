@@ -25,6 +25,7 @@ from elanus.core.expr import strings
 from elanus.core.expr.runtime import (
     EvalContext,
     Mask,
+    OperandPredicate,
     Predicate,
     ValueExpr,
     Vec,
@@ -108,15 +109,11 @@ def compare_vecs(left: Vec, op: str, right: Vec) -> Mask:
 
 
 @dataclass(eq=False)
-class CompareConst(Predicate):
+class CompareConst(OperandPredicate):
     """``operand op value``."""
 
-    operand: ValueExpr
     op: str
     value: Any
-
-    def fields(self) -> Iterator[FieldSchema]:
-        return self.operand.fields()
 
     def eval(self, ctx: EvalContext) -> Mask:
         return compare_const(self.operand.eval(ctx), self.op, self.value, ctx.num_rows)
@@ -139,17 +136,13 @@ class CompareExprs(Predicate):
 
 
 @dataclass(eq=False)
-class Range(Predicate):
+class Range(OperandPredicate):
     """``lower <(=) operand <(=) upper`` with constant bounds."""
 
-    operand: ValueExpr
     lower: Any
     lower_inclusive: bool
     upper: Any
     upper_inclusive: bool
-
-    def fields(self) -> Iterator[FieldSchema]:
-        return self.operand.fields()
 
     def eval(self, ctx: EvalContext) -> Mask:
         vec = self.operand.eval(ctx)
@@ -159,13 +152,8 @@ class Range(Predicate):
 
 
 @dataclass(eq=False)
-class BoolValue(Predicate):
+class BoolValue(OperandPredicate):
     """A boolean value used as a predicate (a bare Bool field, ``flags[0]``)."""
-
-    operand: ValueExpr
-
-    def fields(self) -> Iterator[FieldSchema]:
-        return self.operand.fields()
 
     def eval(self, ctx: EvalContext) -> Mask:
         vec = self.operand.eval(ctx)

@@ -11,7 +11,7 @@ With ``(value, valid)`` masks (value False wherever invalid):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,37 +61,47 @@ def not_mask(a: Mask) -> Mask:
 
 
 @dataclass(eq=False)
-class And(Predicate):
+class _Chain(Predicate):
+    """``children`` joined by one connective (:class:`And`, :class:`Or`)."""
+
     children: list[Predicate]
 
     def fields(self) -> Iterator[FieldSchema]:
         for c in self.children:
             yield from c.fields()
 
-    def eval(self, ctx: EvalContext) -> Mask:
+    def _fold(self, ctx: EvalContext, combine: Callable[[Mask, Mask], Mask],
+              settled: Callable[[Mask], bool]) -> Mask:
+        """The children's masks combined left to right, returned as soon as ``settled``
+        says the rest cannot change the result (the rest are then not evaluated)."""
         result = self.children[0].eval(ctx)
         for child in self.children[1:]:
-            if result[1] is None and not result[0].any():
-                return result  # known false everywhere; the rest cannot change that
-            result = and_masks(result, child.eval(ctx))
+            if settled(result):
+                return result
+            result = combine(result, child.eval(ctx))
         return result
+
+
+def _known_false(m: Mask) -> bool:
+    """Known false everywhere: and-ing more children cannot change that."""
+    return m[1] is None and not m[0].any()
+
+
+def _all_true(m: Mask) -> bool:
+    """True everywhere (hence known): or-ing more children cannot change that."""
+    return bool(m[0].all())
 
 
 @dataclass(eq=False)
-class Or(Predicate):
-    children: list[Predicate]
-
-    def fields(self) -> Iterator[FieldSchema]:
-        for c in self.children:
-            yield from c.fields()
-
+class And(_Chain):
     def eval(self, ctx: EvalContext) -> Mask:
-        result = self.children[0].eval(ctx)
-        for child in self.children[1:]:
-            if result[0].all():
-                return result  # true everywhere (hence known); the rest cannot change that
-            result = or_masks(result, child.eval(ctx))
-        return result
+        return self._fold(ctx, and_masks, _known_false)
+
+
+@dataclass(eq=False)
+class Or(_Chain):
+    def eval(self, ctx: EvalContext) -> Mask:
+        return self._fold(ctx, or_masks, _all_true)
 
 
 @dataclass(eq=False)

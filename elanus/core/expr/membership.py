@@ -13,7 +13,6 @@ field's row or a JSON array): ``contains`` one value, ``contains_all`` every lis
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Any
@@ -22,18 +21,18 @@ import numpy as np
 
 from elanus.core.expr import jsonvalues as jv
 from elanus.core.expr import strings
+from elanus.core.expr.logic import not_mask
 from elanus.core.expr.runtime import (
     EvalContext,
     Mask,
-    Predicate,
-    ValueExpr,
+    OperandPredicate,
     Vec,
     and_valid,
     apply_valid,
     bool_array,
     json_codes,
 )
-from elanus.core.schema import DataType, FieldSchema
+from elanus.core.schema import DataType
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
@@ -77,23 +76,14 @@ def isin_sorted(data: np.ndarray, values: np.ndarray) -> np.ndarray:
     return np.asarray(values[index] == data, dtype=np.bool_)
 
 
-def _not(mask: Mask) -> Mask:
-    value, valid = mask
-    return (~value if valid is None else ~value & valid), valid
-
-
 @dataclass(eq=False)
-class Term(Predicate):
+class Term(OperandPredicate):
     """``operand [not] in values``; ``values`` already type-checked against the operand."""
 
-    operand: ValueExpr
     values: list[Any]
     negated: bool = False
     _keys: dict[int, frozenset[Any]] = field(default_factory=dict, init=False, repr=False)
     _array: np.ndarray = field(default_factory=lambda: np.empty(0), init=False, repr=False)
-
-    def fields(self) -> Iterator[FieldSchema]:
-        return self.operand.fields()
 
     def __post_init__(self) -> None:
         dtype = self.operand.dtype
@@ -123,7 +113,7 @@ class Term(Predicate):
                 array = array.astype(np.float32)  # rounding keeps the order
             hit = isin_sorted(vec.data, array)
             mask = (hit if vec.valid is None else hit & vec.valid), vec.valid
-        return _not(mask) if self.negated else mask
+        return not_mask(mask) if self.negated else mask
 
     def _json(self, vec: Vec, n: int) -> Mask:
         codes = json_codes(vec)
@@ -146,16 +136,12 @@ CONTAINS, CONTAINS_ALL, CONTAINS_ANY = "Contains", "ContainsAll", "ContainsAny"
 
 
 @dataclass(eq=False)
-class Contains(Predicate):
+class Contains(OperandPredicate):
     """``json_contains`` / ``array_contains`` (``mode`` CONTAINS, one value) and the
     ``_all`` / ``_any`` forms (a list of values)."""
 
-    operand: ValueExpr
     mode: str
     values: list[Any]
-
-    def fields(self) -> Iterator[FieldSchema]:
-        return self.operand.fields()
 
     def eval(self, ctx: EvalContext) -> Mask:
         vec = self.operand.eval(ctx)

@@ -18,6 +18,7 @@ and 0-based column of the offending token::
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -106,10 +107,7 @@ class _Builder(Transformer[Token, s.Node]):
         return key
 
     def int_lit(self, c: list[Token]) -> s.Node:
-        try:
-            return s.Literal(parse_int(str(c[0])), str(c[0]))
-        except ExprError as e:
-            raise _error_at(c[0], e.detail) from None
+        return _decoded_literal(c[0], parse_int)
 
     def float_lit(self, c: list[Token]) -> s.Node:
         return s.Literal(parse_float(str(c[0])), str(c[0]))
@@ -118,10 +116,7 @@ class _Builder(Transformer[Token, s.Node]):
         return s.Literal(c[0].lower() == "true", str(c[0]))
 
     def str_lit(self, c: list[Token]) -> s.Node:
-        try:
-            return s.Literal(decode_string(str(c[0])), str(c[0]))
-        except ExprError as e:
-            raise _error_at(c[0], e.detail) from None
+        return _decoded_literal(c[0], decode_string)
 
     def raw_str_lit(self, c: list[Token]) -> s.Node:
         return s.Literal(decode_raw_string(str(c[0])), str(c[0]))
@@ -149,6 +144,14 @@ def _flatten(op: str, nodes: list[s.Node]) -> list[s.Node]:
     for n in nodes:
         out.extend(n.operands if isinstance(n, s.BoolOp) and n.op == op else (n,))
     return out
+
+
+def _decoded_literal(token: Token, decode: Callable[[str], int | str]) -> s.Literal:
+    """The literal ``token`` spells, decoded by ``decode``; its ExprError is reported at the token."""
+    try:
+        return s.Literal(decode(str(token)), str(token))
+    except ExprError as e:
+        raise _error_at(token, e.detail) from None
 
 
 def _error_at(token: Token, detail: str) -> ExprError:

@@ -10,7 +10,6 @@ prefix, suffix or infix test; anything else a full-match regular expression.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,17 +18,8 @@ import numpy as np
 from elanus.core.expr import jsonvalues as jv
 from elanus.core.expr import strings
 from elanus.core.expr.errors import ExprError
-from elanus.core.expr.runtime import (
-    EvalContext,
-    Mask,
-    Predicate,
-    ValueExpr,
-    Vec,
-    and_valid,
-    apply_valid,
-    json_codes,
-)
-from elanus.core.schema import DataType, FieldSchema
+from elanus.core.expr.runtime import EvalContext, Mask, OperandPredicate, Vec, and_valid, apply_valid, json_codes
+from elanus.core.schema import DataType
 
 EQUAL, PREFIX, SUFFIX, INFIX, REGEX = "equal", "prefix", "suffix", "infix", "regex"
 
@@ -104,14 +94,10 @@ def translate(pattern: str) -> LikeMatcher:
 
 
 @dataclass(eq=False)
-class Like(Predicate):
+class Like(OperandPredicate):
     """``operand like pattern`` on VarChar values or JSON strings (other JSON rows: null)."""
 
-    operand: ValueExpr
     matcher: LikeMatcher
-
-    def fields(self) -> Iterator[FieldSchema]:
-        return self.operand.fields()
 
     def eval(self, ctx: EvalContext) -> Mask:
         vec = self.operand.eval(ctx)

@@ -114,6 +114,16 @@ class Predicate(ABC):
         return iter(())
 
 
+@dataclass(eq=False)
+class OperandPredicate(Predicate):
+    """A predicate on one per-row value, ``operand``; it reads the fields ``operand`` reads."""
+
+    operand: ValueExpr
+
+    def fields(self) -> Iterator[FieldSchema]:
+        return self.operand.fields()
+
+
 def json_codes(vec: Vec) -> np.ndarray:
     """Type codes of a JSON / object vector's values, computed once per vector (a JSON
     path read by several predicates is memoised as one Vec)."""

@@ -128,7 +128,7 @@ class Call(Node):
 
 
 def _render_key(key: Key) -> str:
-    return str(key) if isinstance(key, int) else '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return str(key) if isinstance(key, int) else render_value(key)
 
 
 def render_value(value: object) -> str:

@@ -161,26 +161,20 @@ def _zero_divisor(b: Any) -> np.ndarray | None:
     return None
 
 
+_PLAIN_OPS: dict[str, np.ufunc] = {"+": np.add, "-": np.subtract, "*": np.multiply}
+_BIT_OPS: dict[str, np.ufunc] = {"&": np.bitwise_and, "|": np.bitwise_or, "^": np.bitwise_xor}
+
+
 def arith(op: str, a: Any, b: Any) -> tuple[Any, np.ndarray | None]:
     """``a op b`` element-wise; returns the result and the rows made null (zero divisors)."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        if op == "+":
-            return np.add(a, b), None
-        if op == "-":
-            return np.subtract(a, b), None
-        if op == "*":
-            return np.multiply(a, b), None
+        if op in _PLAIN_OPS:
+            return _PLAIN_OPS[op](a, b), None
         if op == "**":
             return np.power(np.asarray(a, dtype=np.float64), b), None
-        if op in ("&", "|", "^"):
+        if op in _BIT_OPS:
             # JSON numbers may arrive as floats; Milvus casts them to int64 for bit operations
-            a, b = _as_int(a), _as_int(b)
-        if op == "&":
-            return np.bitwise_and(a, b), None
-        if op == "|":
-            return np.bitwise_or(a, b), None
-        if op == "^":
-            return np.bitwise_xor(a, b), None
+            return _BIT_OPS[op](_as_int(a), _as_int(b)), None
         zero = _zero_divisor(b)
         if op == "%":
             return np.fmod(a, b), zero  # C's %: the sign follows the dividend

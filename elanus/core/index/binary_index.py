@@ -29,11 +29,11 @@ import numpy as np
 import numpy.typing as npt
 
 from elanus.core.index import faiss_glue, serde
+from elanus.core.index.base import IndexBase, pad_missing, short_rows
 from elanus.core.index.brute_force import padding
 from elanus.core.index.exact import binary_search
 from elanus.core.index.faiss_glue import faiss
-from elanus.core.index.mask import inspect_mask
-from elanus.core.index.search_params import SearchParams, metric_mismatch
+from elanus.core.index.search_params import SearchParams
 from elanus.core.index.spec import IndexSpec, IndexType, MetricType
 from elanus.core.index.threads import use_build_threads, use_search_threads
 
@@ -41,7 +41,7 @@ FloatMatrix = npt.NDArray[np.float32]
 OffsetMatrix = npt.NDArray[np.int64]
 
 
-class BinaryIndex:
+class BinaryIndex(IndexBase):
     """Packed rows plus, for HAMMING, a faiss binary index (see the module docstring)."""
 
     def __init__(self, spec: IndexSpec, codes: npt.NDArray[np.uint8], index: Any | None = None) -> None:
@@ -52,9 +52,8 @@ class BinaryIndex:
             raise ValueError(f"codes must have shape (n, {width}), got {codes.shape}")
         if index is not None and (index.d != spec.dim or index.ntotal != codes.shape[0]):
             raise ValueError(f"faiss index d={index.d}, ntotal={index.ntotal} does not match the codes")
-        self._spec = spec
+        super().__init__(spec, int(codes.shape[0]))
         self._index = index
-        self._ntotal = int(codes.shape[0])
         self._is_ivf = spec.index_type is IndexType.BIN_IVF_FLAT
         if index is not None and not self._is_ivf and self._ntotal:
             # IndexBinaryFlat stores exactly the codes: read them there, keep one copy.
@@ -62,27 +61,9 @@ class BinaryIndex:
             codes = view.reshape(self._ntotal, width)
         codes.flags.writeable = False
         self._codes = codes
-        self._default_params = SearchParams(spec.metric_type)
         self._nlist = int(index.nlist) if index is not None and self._is_ivf else 0
 
-    # ---- properties --------------------------------------------------------
-
-    @property
-    def spec(self) -> IndexSpec:
-        return self._spec
-
-    @property
-    def dim(self) -> int:
-        return self._spec.dim
-
-    @property
-    def ntotal(self) -> int:
-        return self._ntotal
-
-    @property
-    def nlist(self) -> int:
-        """Inverted lists of the faiss IVF part (0 without one)."""
-        return self._nlist
+    # ---- properties (spec, dim, ntotal, nlist: IndexBase) ---------------------
 
     @property
     def memory_bytes(self) -> int:
@@ -102,17 +83,10 @@ class BinaryIndex:
                valid: npt.ArrayLike | None = None) -> tuple[FloatMatrix, OffsetMatrix]:
         """Top-``k`` for packed uint8 ``queries`` (nq, dim / 8); see the protocol."""
         q = np.ascontiguousarray(queries, dtype=np.uint8)
-        if q.ndim != 2 or q.shape[1] != self._codes.shape[1]:
-            raise ValueError(f"queries must have shape (nq, {self._codes.shape[1]}), got {q.shape}")
-        if k < 1:
-            raise ValueError(f"k must be >= 1, got {k}")
-        p = self._default_params if params is None else params
+        p = self._search_params(q, self._codes.shape[1], k, params)
         metric = self._spec.metric_type
-        if p.metric_type != metric:
-            raise metric_mismatch(metric, p.metric_type)
-        mask = inspect_mask(valid, self._ntotal) if valid is not None else None
-        kept = self._ntotal if mask is None or mask.valid is None else mask.kept
-        rows = None if mask is None else mask.valid
+        mask = self._mask(valid)
+        kept, rows = mask.kept, mask.valid
         nq = q.shape[0]
         if kept == 0 or nq == 0:
             return padding(nq, k, metric)
@@ -121,9 +95,8 @@ class BinaryIndex:
         use_search_threads(nq)
         if self._is_ivf:
             scores, offsets = self._faiss_search(q, k, faiss_glue.ivf_params(p.nprobe, None), None)
-            last_needed = offsets[:, min(k, kept) - 1]
-            short = np.flatnonzero(last_needed < 0)
-            if short.size:
+            short = short_rows(offsets, k, kept)
+            if short is not None:
                 scores[short], offsets[short] = binary_search(self._codes, q[short], k, metric)
             return scores, offsets
         selector = None if rows is None else faiss_glue.Selector(rows)
@@ -131,25 +104,14 @@ class BinaryIndex:
 
     def _faiss_search(self, q: npt.NDArray[np.uint8], k: int, params: Any,
                       keepalive: faiss_glue.Selector | None) -> tuple[FloatMatrix, OffsetMatrix]:
-        nq = q.shape[0]
-        distances = np.empty((nq, k), dtype=np.int32)
-        labels = np.empty((nq, k), dtype=np.int64)
-        ptr, index = faiss.swig_ptr, self._index
-        assert index is not None
-        index.search_c(nq, ptr(q), k, ptr(distances), ptr(labels), params)
-        del keepalive  # held until faiss returned
-        scores = distances.astype(np.float32)
-        scores[labels < 0] = np.inf
-        return scores, labels
+        distances, labels = faiss_glue.search_binary(self._index, q, k, params, keepalive)
+        return pad_missing(distances.astype(np.float32), labels, self._spec.metric_type)
 
     # ---- vectors -----------------------------------------------------------
 
     def reconstruct(self, offsets: npt.ArrayLike) -> npt.NDArray[np.uint8]:
         """The packed rows at ``offsets`` (the column form of a BinaryVector field)."""
-        ids = np.asarray(offsets, dtype=np.int64).reshape(-1)
-        if ids.size and (ids.min() < 0 or ids.max() >= self._ntotal):
-            raise IndexError(f"offsets must be in [0, {self._ntotal}), got {ids.min()}..{ids.max()}")
-        out: npt.NDArray[np.uint8] = self._codes[ids]
+        out: npt.NDArray[np.uint8] = self._codes[self._offsets(offsets)]
         return out
 
     def serialize(self) -> bytes:

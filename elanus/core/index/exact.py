@@ -24,7 +24,13 @@ import numpy as np
 import numpy.typing as npt
 
 from elanus.core import vectors
-from elanus.core.index.brute_force import brute_force_search, padding, select_topk
+from elanus.core.index.brute_force import (
+    brute_force_search,
+    kept_rows,
+    original_offsets,
+    padding,
+    select_topk,
+)
 from elanus.core.index.spec import MetricType
 from elanus.core.schema import DataType
 
@@ -60,14 +66,7 @@ def binary_search(codes: npt.ArrayLike, queries: npt.ArrayLike, k: int, metric: 
     q = np.ascontiguousarray(queries, dtype=np.uint8)
     if base.ndim != 2 or q.ndim != 2 or base.shape[1] != q.shape[1]:
         raise ValueError(f"need codes (N, bytes) and queries (nq, bytes), got {base.shape} and {q.shape}")
-    rows: npt.NDArray[np.int64] | None = None
-    if valid is not None:
-        mask = np.asarray(valid, dtype=np.bool_)
-        if mask.shape != (base.shape[0],):
-            raise ValueError(f"valid must have shape ({base.shape[0]},), got {mask.shape}")
-        if not mask.all():
-            rows = np.flatnonzero(mask)
-            base = np.take(base, rows, axis=0)
+    base, rows = kept_rows(base, valid)
     scores, offsets = padding(q.shape[0], k, m)
     if base.shape[0] and q.shape[0]:
         bw, qw = _words(base), _words(q)
@@ -75,9 +74,7 @@ def binary_search(codes: npt.ArrayLike, queries: npt.ArrayLike, k: int, metric: 
             _structure(bw, qw, k, m, scores, offsets)
         else:
             _ranked(bw, qw, k, m, scores, offsets)
-    if rows is not None and rows.size:
-        offsets = np.where(offsets >= 0, rows[np.maximum(offsets, 0)], -1)
-    return scores, offsets
+    return scores, original_offsets(offsets, rows)
 
 
 def _words(m: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint64]:

@@ -47,7 +47,7 @@ _RAW = _swig is not None and all(hasattr(_swig, name) for name in (
 _swig_ptr: Any = _swig.swig_ptr if _RAW and hasattr(_swig, "swig_ptr") else faiss.swig_ptr
 
 __all__ = ["Selector", "faiss", "flat_params", "flat_vectors", "hnsw_params", "ivf_params",
-           "memory_estimate", "refine_params", "search"]
+           "memory_estimate", "refine_params", "search", "search_binary"]
 
 
 class Selector:
@@ -117,11 +117,24 @@ def search(index: Any, queries: npt.NDArray[np.float32], k: int, params: Any,
 
     ``keepalive`` is held until faiss returns: ``params`` may point into it.
     """
-    nq = queries.shape[0]
-    distances = np.empty((nq, k), dtype=np.float32)
+    distances = np.empty((queries.shape[0], k), dtype=np.float32)
+    return distances, _search_into(index, queries, distances, params)
+
+
+def search_binary(index: Any, queries: npt.NDArray[np.uint8], k: int, params: Any,
+                  keepalive: Selector | None = None) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]:
+    """:func:`search` for a faiss binary index: C-contiguous packed uint8 ``queries``, int32 distances."""
+    distances = np.empty((queries.shape[0], k), dtype=np.int32)
+    return distances, _search_into(index, queries, distances, params)
+
+
+def _search_into(index: Any, queries: npt.NDArray[Any], distances: npt.NDArray[Any],
+                 params: Any) -> npt.NDArray[np.int64]:
+    """Run ``index.search_c``, writing ``distances`` (nq, k); returns the labels."""
+    nq, k = distances.shape
     labels = np.empty((nq, k), dtype=np.int64)
     index.search_c(nq, _swig_ptr(queries), k, _swig_ptr(distances), _swig_ptr(labels), params)
-    return distances, labels
+    return labels
 
 
 def flat_vectors(flat_index: Any) -> npt.NDArray[np.float32]:

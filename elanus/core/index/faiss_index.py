@@ -34,10 +34,11 @@ import numpy as np
 import numpy.typing as npt
 
 from elanus.core.index import faiss_glue, serde
+from elanus.core.index.base import IndexBase, pad_missing, short_rows
 from elanus.core.index.brute_force import brute_force_search, normalize_rows, padding
 from elanus.core.index.faiss_glue import faiss
-from elanus.core.index.mask import MaskInfo, filtered_ef, inspect_mask, prefer_exact
-from elanus.core.index.search_params import SearchParams, metric_mismatch
+from elanus.core.index.mask import filtered_ef, prefer_exact
+from elanus.core.index.search_params import SearchParams
 from elanus.core.index.spec import IndexSpec, IndexType, MetricType
 from elanus.core.index.threads import use_search_threads
 from elanus.core.schema import DataType
@@ -45,7 +46,6 @@ from elanus.core.schema import DataType
 FloatMatrix = npt.NDArray[np.float32]
 OffsetMatrix = npt.NDArray[np.int64]
 _RAW_DATA_TYPES = (IndexType.FLAT, IndexType.IVF_FLAT, IndexType.HNSW, IndexType.DISKANN)
-_ALL_ROWS = MaskInfo(None, 0)  # "no mask"; kept is then the index's row count
 _PARAMS_CACHE_SIZE = 64
 # Exact scans of fewer queries than this use faiss's flat scan with the selector:
 # one pass over the kept rows, no gather. From this many queries on, gathering the
@@ -55,7 +55,7 @@ _PARAMS_CACHE_SIZE = 64
 _FAISS_SCAN_MAX_NQ = 4
 
 
-class FaissIndex:
+class FaissIndex(IndexBase):
     """One built faiss index and the :class:`IndexSpec` it was built from.
 
     Construct through ``build`` or ``load``; the constructor only wraps an
@@ -65,11 +65,10 @@ class FaissIndex:
     def __init__(self, spec: IndexSpec, index: Any) -> None:
         if index.d != spec.dim:
             raise ValueError(f"faiss index dim {index.d} != spec dim {spec.dim}")
-        self._spec = spec
+        super().__init__(spec, int(index.ntotal))
         # Keep the caller's (owning) wrapper: a faiss.downcast_index() proxy does not
         # own the C++ object, which would be freed with the original wrapper.
         self._index = index
-        self._ntotal = int(self._index.ntotal)
         # Scores of IP indexes are exactly what faiss computes; COSINE also runs
         # as IP (over normalised vectors), L2 as faiss's squared L2.
         self._faiss_metric = MetricType.L2 if spec.metric_type is MetricType.L2 else MetricType.IP
@@ -93,7 +92,6 @@ class FaissIndex:
         ivf = faiss.downcast_index(self._index.base_index) if self._refined else self._index
         self._nlist = int(ivf.nlist) if spec.index_type.is_ivf else 0
         self._memory = faiss_glue.memory_estimate(self._index)
-        self._default_params = SearchParams(spec.metric_type)
         self._is_hnsw = spec.index_type.is_graph
         # Distances computed per expanded node at level 0 (2*M links), for the cost model.
         graph_m = spec.hnsw_m or (max(2, spec.max_degree // 2) if spec.max_degree else 0)
@@ -101,24 +99,7 @@ class FaissIndex:
         self._is_ivf = spec.index_type.is_ivf
         self._params_cache: dict[tuple[int, float], Any] = {}
 
-    # ---- properties --------------------------------------------------------
-
-    @property
-    def spec(self) -> IndexSpec:
-        return self._spec
-
-    @property
-    def dim(self) -> int:
-        return self._spec.dim
-
-    @property
-    def ntotal(self) -> int:
-        return self._ntotal
-
-    @property
-    def nlist(self) -> int:
-        """Inverted lists actually built (``min(spec.nlist, rows)``); 0 for non-IVF."""
-        return self._nlist
+    # ---- properties (spec, dim, ntotal, nlist: IndexBase) ---------------------
 
     @property
     def memory_bytes(self) -> int:
@@ -139,19 +120,12 @@ class FaissIndex:
                valid: npt.ArrayLike | None = None) -> tuple[FloatMatrix, OffsetMatrix]:
         # This is the nq=1 hot path: every step here is O(1) Python or one numpy
         # call, and tiny-array reductions use Python (a numpy reduce costs ~2 us).
-        spec = self._spec
         q = np.ascontiguousarray(queries, dtype=np.float32)
-        if q.ndim != 2 or q.shape[1] != spec.dim:
-            raise ValueError(f"queries must have shape (nq, {spec.dim}), got {q.shape}")
-        if k < 1:
-            raise ValueError(f"k must be >= 1, got {k}")
-        p = self._default_params if params is None else params
-        metric = spec.metric_type
-        if p.metric_type != metric:
-            raise metric_mismatch(metric, p.metric_type)
+        p = self._search_params(q, self._spec.dim, k, params)
+        metric = self._spec.metric_type
         ef = p.ef_for(k) if self._is_hnsw else 0
-        mask = _ALL_ROWS if valid is None else inspect_mask(valid, self._ntotal)
-        kept = self._ntotal if mask.valid is None else mask.kept
+        mask = self._mask(valid)
+        kept = mask.kept
         nq = q.shape[0]
         if kept == 0 or nq == 0:
             return padding(nq, k, metric)
@@ -168,13 +142,14 @@ class FaissIndex:
             scores, offsets = self._exact(q, k, mask.valid, kf)
         else:
             scores, offsets = self._approximate(q, k, ef, p.nprobe, mask.valid, kf)
-            # faiss fills each row best-first and pads at the end, so a row is
-            # short exactly when its last needed slot is empty.
-            last_needed = offsets[:, min(k, kept) - 1]
-            if _any_negative(last_needed):
-                rows = np.flatnonzero(last_needed < 0)
-                scores[rows], offsets[rows] = self._exact(q[rows], k, mask.valid, kf)
-        return self._finish(scores, offsets)
+            short = short_rows(offsets, k, kept)
+            if short is not None:
+                scores[short], offsets[short] = self._exact(q[short], k, mask.valid, kf)
+        if metric is MetricType.COSINE:
+            # Unit vectors can still score 1.0000001 after rounding. (Before the
+            # padding below, which must stay -inf.)
+            np.clip(scores, -1.0, 1.0, out=scores)
+        return pad_missing(scores, offsets, metric)
 
     def _approximate(self, q: FloatMatrix, k: int, ef: int, nprobe: int,
                      valid: npt.NDArray[np.bool_] | None, kf: float = 1.0) -> tuple[FloatMatrix, OffsetMatrix]:
@@ -215,26 +190,13 @@ class FaissIndex:
         # before any distance is computed, so the cost is ~ kept rows, not n.
         return self._approximate(q, k, 0, self._nlist, valid, kf)
 
-    def _finish(self, scores: FloatMatrix, offsets: OffsetMatrix) -> tuple[FloatMatrix, OffsetMatrix]:
-        metric = self._spec.metric_type
-        if metric is MetricType.COSINE:
-            # Unit vectors can still score 1.0000001 after rounding. (Before the
-            # padding below, which must stay -inf.)
-            np.clip(scores, -1.0, 1.0, out=scores)
-        if _any_negative(offsets[:, -1]):
-            # faiss pads with +-FLT_MAX; the contract says +-inf.
-            scores[offsets < 0] = -np.inf if metric.larger_is_better else np.inf
-        return scores, offsets
-
     # ---- vectors -----------------------------------------------------------
 
     def reconstruct(self, offsets: npt.ArrayLike) -> FloatMatrix:
         if not self._has_raw:
             spec = self._spec
             raise ValueError(f"a {spec.index_type}/{spec.metric_type} index does not hold raw vectors")
-        ids = np.asarray(offsets, dtype=np.int64).reshape(-1)
-        if ids.size and (ids.min() < 0 or ids.max() >= self._ntotal):
-            raise IndexError(f"offsets must be in [0, {self._ntotal}), got {ids.min()}..{ids.max()}")
+        ids = self._offsets(offsets)
         if self._vectors is not None:
             return self._vectors[ids]
         out: FloatMatrix = self._index.reconstruct_batch(ids)
@@ -242,10 +204,3 @@ class FaissIndex:
 
     def serialize(self) -> bytes:
         return serde.encode(self._spec, self._index)
-
-
-def _any_negative(column: OffsetMatrix) -> bool:
-    """``(column < 0).any()``, in Python for the short columns of small searches."""
-    if column.size <= 64:
-        return bool(column.size) and min(column.tolist()) < 0
-    return bool((column < 0).any())
