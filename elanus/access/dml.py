@@ -15,6 +15,7 @@ from pymilvus.grpc_gen import milvus_pb2, schema_pb2
 
 from elanus.access import fielddata
 from elanus.access.context import ProxyContext, db_of, partition_ids
+from elanus.access.scatter import run_query
 from elanus.access.status import OK
 from elanus.access.templates import template_values
 from elanus.cluster.types import ALL_PARTITIONS, DEFAULT_PARTITION, CollectionInfo, Columns
@@ -156,11 +157,9 @@ class DmlHandlers:
     def _matching_pks(self, info: CollectionInfo, request: Any, params: dict[str, Any],
                       part: int) -> np.ndarray:
         """Complex delete: read the matching primary keys at Strong consistency."""
-        from elanus.access.dql import run_query  # local import: dql imports this module's helpers
-
         parts = () if part == ALL_PARTITIONS else (part,)
         result = run_query(self.ctx, info, request.expr, params, (info.schema.primary.name,), -1, 0,
-                           parts, self.ctx.guarantee_ts(info, 0, False, 0), require_loaded=True)
+                           parts, self.ctx.guarantee_ts(info, 0, False, 0))
         return result.columns[info.schema.primary.name]
 
     def Flush(self, request: Any, context: Any) -> Any:

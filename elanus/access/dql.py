@@ -17,10 +17,11 @@ from pymilvus.grpc_gen import milvus_pb2, schema_pb2
 from elanus.access import fielddata
 from elanus.access.context import ProxyContext, db_of, kv_dict, partition_ids
 from elanus.access.placeholders import decode_queries
+from elanus.access.scatter import require_loaded, run_query
 from elanus.access.status import OK
 from elanus.access.templates import template_values
-from elanus.cluster.types import CollectionInfo, QueryRequest, QueryResult, SearchHits, SearchRequest
-from elanus.core import batch, errors
+from elanus.cluster.types import CollectionInfo, SearchHits, SearchRequest
+from elanus.core import errors
 from elanus.core.expr import validate
 from elanus.core.reduce import merge_hits
 from elanus.core.schema import DYNAMIC_FIELD_NAME, CollectionSchema, DataType, FieldSchema
@@ -87,39 +88,6 @@ def resolve_output_fields(schema: CollectionSchema, requested: Any,
     return tuple(names), () if all_dynamic else tuple(dynamic_keys)
 
 
-def _require_loaded(ctx: ProxyContext, info: CollectionInfo, parts: tuple[int, ...]) -> None:
-    loaded = ctx.registry.query_coord().loaded_partitions(info.id)
-    if loaded is None:
-        raise errors.collection_not_loaded(info.name)
-    for pid in parts:
-        if pid not in loaded:
-            name = next((p.name for p in info.partitions if p.id == pid), str(pid))
-            raise errors.MilvusError(errors.PARTITION_NOT_LOADED,
-                                     errors.compose(errors.PARTITION_NOT_LOADED, fields={"partition": name}))
-
-
-def run_query(ctx: ProxyContext, info: CollectionInfo, expr: str, params: dict[str, Any],
-              fields: tuple[str, ...], limit: int, offset: int, parts: tuple[int, ...],
-              guarantee_ts: int, count_only: bool = False, require_loaded: bool = True) -> QueryResult:
-    """Scatter a query to every shard and merge (pk order when a window is cut)."""
-    if require_loaded:
-        _require_loaded(ctx, info, parts)
-    window = -1 if limit < 0 else limit + offset
-    req = QueryRequest(info.id, parts, expr, params, fields, window, 0, guarantee_ts, count_only)
-    leaders = ctx.registry.query_coord().shard_leaders(info.id)
-    results = [ctx.registry.query_node(leaders[ch]).query(ch, req) for ch in info.channels]
-    if count_only:
-        return QueryResult({}, sum(r.count for r in results))
-    cols = batch.concat([r.columns for r in results]) if len(results) > 1 else results[0].columns
-    n = batch.num_rows(cols)
-    if window >= 0 and (len(results) > 1 or offset) and n:
-        pk = info.schema.primary.name
-        if len(results) > 1 and pk in cols:
-            cols = batch.take(cols, np.argsort(cols[pk], kind="stable"))
-        cols = batch.take(cols, np.arange(min(offset, n), min(window, n)))
-    return QueryResult(cols, batch.num_rows(cols))
-
-
 class DqlHandlers:
     ctx: ProxyContext
 
@@ -149,7 +117,7 @@ class DqlHandlers:
             raise errors.invalid_parameter(f"failed to get field schema by name: fieldName({anns}) not found")
         queries = decode_queries(request.placeholder_group, field)
         parts = partition_ids(info, request.partition_names)
-        _require_loaded(self.ctx, info, parts)
+        require_loaded(self.ctx, info, parts)
         metric, params = self._search_params(info, field, sp)
         filter_params = template_values(request.expr_template_values)
         if request.dsl:
