@@ -7,6 +7,7 @@ import pytest
 from pymilvus import DataType, MilvusClient
 
 from elanus.cluster.standalone import Standalone
+from elanus.cluster.types import SegmentState
 from elanus.core.hashing import shard_of
 
 DIM = 8
@@ -30,11 +31,6 @@ def test_multi_shard_insert_search_query(client: MilvusClient, server: Standalon
     vecs = np.random.default_rng(5).random((n, DIM), dtype=np.float32)
     keys = [i if pk_type == "int64" else f"k{i}" for i in range(n)]
     client.insert(name, [{"pk": keys[i], "v": vecs[i].tolist()} for i in range(n)])
-    # rows really are spread over three channels, as the hash says
-    info = server.root.describe_collection("default", name)
-    expected = np.bincount(shard_of(np.asarray(keys, dtype=np.int64 if pk_type == "int64" else object), 3),
-                           minlength=3)
-    assert (expected > 0).all()
     assert client.query(name, filter="", output_fields=["count(*)"])[0]["count(*)"] == n
     got = client.get(name, ids=keys[:50])
     assert sorted(str(r["pk"]) for r in got) == sorted(str(k) for k in keys[:50])
@@ -49,4 +45,14 @@ def test_multi_shard_insert_search_query(client: MilvusClient, server: Standalon
     assert [str(h["pk"]) for h in page[0]] == [str(keys[j]) for j in exact[0][5:10]]
     client.delete(name, ids=keys[:100])
     assert client.query(name, filter="", output_fields=["count(*)"])[0]["count(*)"] == n - 100
-    assert len(info.channels) == 3
+    # after a flush, each channel's segments hold exactly the rows the pk hash sends there
+    client.flush(name)
+    info = server.root.describe_collection("default", name)
+    rows_per_channel = dict.fromkeys(info.channels, 0)
+    for seg in server.data_coord.list_segments(info.id):
+        if seg.state == SegmentState.FLUSHED:
+            rows_per_channel[seg.channel] += seg.num_rows
+    pk_array = np.asarray(keys, dtype=np.int64 if pk_type == "int64" else object)
+    expected = np.bincount(shard_of(pk_array, 3), minlength=3)
+    assert [rows_per_channel[ch] for ch in info.channels] == expected.tolist()
+    assert (expected > 0).all()
