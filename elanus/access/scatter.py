@@ -16,7 +16,13 @@ from elanus.core import batch, errors
 
 
 def require_loaded(ctx: ProxyContext, info: CollectionInfo, parts: tuple[int, ...]) -> None:
-    loaded = ctx.registry.query_coord().loaded_partitions(info.id)
+    qc = ctx.registry.query_coord()
+    if not parts:
+        # The common case needs no partition list (which may cost a root lookup).
+        if not qc.is_loaded(info.id):
+            raise errors.collection_not_loaded(info.name)
+        return
+    loaded = qc.loaded_partitions(info.id)
     if loaded is None:
         raise errors.collection_not_loaded(info.name)
     for pid in parts:

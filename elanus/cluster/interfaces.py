@@ -151,6 +151,9 @@ class QueryCoord(Protocol):
     def loaded_partitions(self, collection_id: int) -> tuple[int, ...] | None:
         """Loaded partition ids, or None when the collection is not loaded at all."""
         ...
+    def is_loaded(self, collection_id: int) -> bool:
+        """Whether any of the collection is loaded (the cheap check every read makes)."""
+        ...
     def shard_leaders(self, collection_id: int) -> dict[str, int]:
         """channel -> node id of its delegator."""
         ...

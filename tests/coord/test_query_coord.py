@@ -106,6 +106,7 @@ def test_load_progress_and_serving(cluster: Cluster) -> None:
     cluster.growing(4, np.arange(1000, 1010), "qc0")
     assert cluster.qc.load_progress(COLLECTION.id).state == LoadState.NOT_LOAD
     assert cluster.qc.loaded_partitions(COLLECTION.id) is None
+    assert not cluster.qc.is_loaded(COLLECTION.id)
     cluster.qc.load(COLLECTION)
     state = cluster.qc.load_progress(COLLECTION.id).state
     assert state in (LoadState.LOADING, LoadState.LOADED)
@@ -118,6 +119,7 @@ def test_load_progress_and_serving(cluster: Cluster) -> None:
     held = {n.node_id: n.segment_ids() for n in cluster.nodes}
     assert sorted(held.values()) == [[1], [2, 3]]
     assert set(cluster.qc.loaded_partitions(COLLECTION.id) or ()) == {PART, PART + 1}
+    assert cluster.qc.is_loaded(COLLECTION.id)
     cluster.qc.load(COLLECTION)  # loading again is a no-op
     assert cluster.qc.load_progress(COLLECTION.id).state == LoadState.LOADED
 

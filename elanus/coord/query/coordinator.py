@@ -193,6 +193,9 @@ class QueryCoordImpl:
             return LoadProgress(LoadState.LOADED, 100)
         return LoadProgress(LoadState.LOADING, 99)
 
+    def is_loaded(self, collection_id: int) -> bool:
+        return collection_id in self._collections
+
     def loaded_partitions(self, collection_id: int) -> tuple[int, ...] | None:
         st = self._collections.get(collection_id)
         if st is None:
