@@ -11,8 +11,6 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from pymilvus.grpc_gen import common_pb2
-
 from elanus.cluster.registry import Registry
 from elanus.cluster.types import DEFAULT_DB, CollectionInfo, ConsistencyLevel, IndexInfo
 from elanus.core import errors
@@ -113,7 +111,3 @@ def partition_ids(info: CollectionInfo, names: Any) -> tuple[int, ...]:
             raise errors.partition_not_found(name)
         ids.append(part.id)
     return tuple(ids)
-
-
-def consistency_name(level: int) -> str:
-    return common_pb2.ConsistencyLevel.Name(level)

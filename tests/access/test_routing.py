@@ -8,7 +8,7 @@ from typing import Any, cast
 import numpy as np
 import pytest
 
-from elanus.access.context import BOUNDED_STALENESS_MS, ProxyContext, consistency_name, db_of, partition_ids
+from elanus.access.context import BOUNDED_STALENESS_MS, ProxyContext, db_of, partition_ids
 from elanus.access.dml import _dedup_last, _route
 from elanus.cluster.interfaces import DataNode, RootCoord
 from elanus.cluster.registry import LocalRegistry
@@ -216,7 +216,6 @@ def test_partition_ids_and_names() -> None:
         partition_ids(info, ["p1", "zz"])
     assert (err.value.code, err.value.message) == (errors.PARTITION_NOT_FOUND,
                                                    "partition not found[partition=zz]")
-    assert consistency_name(0) == "Strong" and consistency_name(2) == "Bounded"
 
     class Req:
         db_name = ""
