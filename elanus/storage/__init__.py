@@ -4,8 +4,15 @@ The factories pick a backend from a URL:
 
 * ``local:///abs/dir`` or a bare filesystem path (absolute or relative) opens
   the embedded backend rooted at that directory (created if missing);
-* any other scheme raises ``ValueError`` (etcd, s3 and broker URLs are
-  recognised by the backends that implement them).
+* ``etcd://host:port[,host:port...][/key/prefix]`` opens the meta store on
+  etcd (:class:`~elanus.storage.meta.etcd.EtcdMetaStore`);
+* ``s3://bucket[/prefix]?endpoint=http://host:port[&region=...]`` opens the
+  object store on S3 (:class:`~elanus.storage.objects.s3.S3ObjectStore`;
+  credentials from the ``AWS_*`` environment);
+* any other scheme raises ``ValueError``.
+
+The cluster backends are imported on first use, so embedded mode never loads
+their client libraries.
 
 The three kinds must not share one directory: give each its own.
 """
@@ -86,14 +93,40 @@ def _require_local(url: str, kind: str) -> Path:
 
 def open_meta(url: str) -> MetaStore:
     """Open the meta store at ``url`` (see module docstring)."""
+    if urlsplit(url).scheme == "etcd":
+        from elanus.storage.meta.etcd import EtcdMetaStore
+
+        return EtcdMetaStore(url)
     return LocalMetaStore(_require_local(url, "meta store"))
 
 
 def open_objects(url: str) -> ObjectStore:
     """Open the object store at ``url`` (see module docstring)."""
+    if urlsplit(url).scheme == "s3":
+        from elanus.storage.objects.s3 import S3ObjectStore
+
+        return S3ObjectStore(url)
     return LocalObjectStore(_require_local(url, "object store"))
 
 
-def open_wal(url: str) -> Wal:
-    """Open the WAL at ``url`` (see module docstring)."""
+def open_wal(url: str, objects: ObjectStore | None = None, meta: MetaStore | None = None) -> Wal:
+    """Open the WAL at ``url`` (see module docstring).
+
+    ``nats://host:port[,host:port][/namespace][?replicas=N]`` opens the NATS JetStream
+    WAL; ``objectstore`` or ``objectstore://prefix`` the WAL kept in ``objects``, with
+    its metadata and writer fencing in ``meta`` (both required then, owned by the caller).
+    """
+    scheme = urlsplit(url).scheme
+    if scheme == "nats":
+        from elanus.storage.wal.nats import NatsWal
+
+        return NatsWal(url)
+    if scheme == "objectstore" or url == "objectstore":
+        if objects is None or meta is None:
+            raise ValueError(f"the WAL {url!r} needs the process's object store and meta store")
+        from elanus.storage.wal.objectstore import ObjectStoreWal
+
+        parts = urlsplit(url)
+        prefix = unquote(parts.netloc + parts.path) if scheme == "objectstore" else ""
+        return ObjectStoreWal(objects, meta, prefix)
     return LocalWal(_require_local(url, "WAL"))

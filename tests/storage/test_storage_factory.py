@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from elanus.cluster import infra
 from elanus.storage import (
     LocalMetaStore,
     LocalObjectStore,
@@ -15,6 +17,8 @@ from elanus.storage import (
     open_objects,
     open_wal,
 )
+from elanus.storage.meta.etcd import EtcdMetaStore
+from elanus.storage.objects.s3 import S3ObjectStore
 
 
 def test_local_urls_and_bare_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -32,11 +36,37 @@ def test_malformed_local_urls(url: str) -> None:
         open_meta(url)
 
 
-@pytest.mark.parametrize("url", ["etcd://127.0.0.1:2379", "s3://bucket/prefix", "nats://localhost:4222"])
-def test_unsupported_schemes(url: str) -> None:
-    for opener in (open_meta, open_objects, open_wal):
-        with pytest.raises(ValueError, match="unsupported"):
-            opener(url)
+@pytest.mark.parametrize(
+    ("opener", "url"),
+    [
+        (open_meta, "s3://bucket/prefix"),
+        (open_meta, "nats://localhost:4222"),
+        (open_objects, "etcd://127.0.0.1:2379"),
+        (open_objects, "nats://localhost:4222"),
+        (open_wal, "etcd://127.0.0.1:2379"),
+        (open_wal, "s3://bucket/prefix"),
+    ],
+)
+def test_unsupported_schemes(opener: Callable[[str], object], url: str) -> None:
+    with pytest.raises(ValueError, match="unsupported"):
+        opener(url)
+
+
+def test_factories_open_cluster_backends(
+    etcd_service: infra.Service, s3_service: infra.Service, unique_prefix: str
+) -> None:
+    meta = open_meta(f"{etcd_service.url}/{unique_prefix}")
+    bucket_url, _, query = s3_service.url.partition("?")
+    objects = open_objects(f"{bucket_url}/{unique_prefix}?{query}")
+    try:
+        assert isinstance(meta, EtcdMetaStore)
+        assert isinstance(objects, S3ObjectStore)
+        meta.put("k", b"v")
+        objects.put("k", b"v")
+        assert meta.get("k") is not None and objects.get("k") == b"v"
+    finally:
+        meta.close()
+        objects.close()
 
 
 def test_factories_open_local_backends(tmp_path: Path) -> None:

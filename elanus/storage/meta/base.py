@@ -29,7 +29,10 @@ Invariants every backend keeps:
 * **Leases.** A key put with a lease is deleted when the lease expires (no
   ``keepalive`` within its TTL) or is revoked; watchers see those deletes.
   Leases do not survive a restart of the store: on open, every key that was
-  attached to a lease is deleted.
+  attached to a lease is deleted. (That is the embedded store, whose leases
+  live in its process. A server-side store keeps them in the server: closing
+  and reopening an etcd client is no restart, its leases run out by TTL; see
+  :mod:`elanus.storage.meta.etcd`.)
 """
 
 from __future__ import annotations

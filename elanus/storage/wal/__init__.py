@@ -1,4 +1,9 @@
-"""Write-ahead log: the :class:`Wal` contract and its backends (``local`` today)."""
+"""Write-ahead log: the :class:`Wal` contract and its backends.
+
+``local`` (:mod:`.local`) is imported here; the cluster backends are imported by
+:func:`elanus.storage.open_wal` when a URL asks for them: :mod:`.nats` (NATS
+JetStream) and :mod:`.objectstore` (batches as objects, Woodpecker-style).
+"""
 
 from elanus.storage.errors import ChannelNotFound, WalCorrupt, WalTruncated
 from elanus.storage.wal.base import Wal, WalReader, WalRecord, validate_channel_name
