@@ -6,6 +6,7 @@ subprocess per (dataset, target) with a fresh data dir under --work-dir. Example
     .venv/bin/python bench/run.py --quick --targets floor,faiss,milvus-lite
     .venv/bin/python bench/run.py --dataset both --json /tmp/bench.json
     .venv/bin/python bench/run.py --targets elanus --elanus-cmd '{python} -m elanus run ...'
+    .venv/bin/python bench/run.py --selectivity --rows 100000   # filters at 50/10/1/0.1 % (selectivity.py)
 
 See bench/README.md for what each column means.
 """
@@ -42,9 +43,14 @@ from workload import Config, run_floor, run_server
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
-ALL_TARGETS = ("floor", "faiss", "milvus-lite", "elanus")
+ALL_TARGETS = ("floor", "faiss", "milvus-lite", "elanus", "cluster-nats", "cluster-objectstore")
+DEFAULT_TARGETS = ("floor", "faiss", "milvus-lite", "elanus")
 ML_VENV = Path("/tmp/bench-venvs/milvus-lite")
 DEFAULT_ELANUS_CMD = "{python} -m elanus run --data-dir {data_dir} --host {host} --port {port}"
+# Cluster mode: every role its own process (`elanus cluster up` starts etcd, moto S3 and NATS too);
+# {wal} is nats or objectstore. Memory is the whole process tree, infrastructure included.
+DEFAULT_CLUSTER_CMD = ("{python} -m elanus cluster up --no-tty --data-dir {data_dir} --port {port} --wal {wal} "
+                       "--query-nodes 2 --proxies 1 --data-nodes 1 --index-nodes 1")
 DEFAULT_ML_CMD = "{python} -m milvus_lite server --data-dir {data_dir} --host {host} --port {port}"
 _T0 = time.perf_counter()
 
@@ -55,8 +61,8 @@ def log(msg: str) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--targets", default=",".join(ALL_TARGETS),
-                    help=f"comma list out of {','.join(ALL_TARGETS)} (default: all)")
+    ap.add_argument("--targets", default=",".join(DEFAULT_TARGETS),
+                    help=f"comma list out of {','.join(ALL_TARGETS)} (default: {','.join(DEFAULT_TARGETS)})")
     ap.add_argument("--dataset", choices=("synthetic", "debian", "both"), default="synthetic")
     ap.add_argument("--rows", type=int, help="rows per dataset (synthetic default 100000; debian: all)")
     ap.add_argument("--dim", type=int, default=128, help="synthetic dimension")
@@ -75,6 +81,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--json", type=Path, help="write all results and metadata to this file")
     ap.add_argument("--elanus-cmd", default=DEFAULT_ELANUS_CMD,
                     help="server command template; fields {python} {data_dir} {host} {port} {repo}")
+    ap.add_argument("--cluster-cmd", default=DEFAULT_CLUSTER_CMD,
+                    help="cluster-* targets' command template; also {wal}")
     ap.add_argument("--milvus-lite-cmd", default=DEFAULT_ML_CMD)
     ap.add_argument("--milvus-lite-python", help="interpreter with milvus-lite (default: auto)")
     ap.add_argument("--setup-milvus-lite", action="store_true",
@@ -187,6 +195,9 @@ def run_target(target: str, ds: benchdata.Dataset, args: argparse.Namespace, cfg
                 "--dim", str(ds.dim), "--topk", str(cfg.limit)]
     elif target == "milvus-lite":
         argv = server_argv(args.milvus_lite_cmd, milvus_lite_python(args), data_dir, host, port)
+    elif target.startswith("cluster-"):
+        cmd = args.cluster_cmd.replace("{wal}", target.removeprefix("cluster-"))
+        argv = server_argv(cmd, sys.executable, data_dir, host, port)
     else:
         argv = server_argv(args.elanus_cmd, sys.executable, data_dir, host, port)
     res["command"] = shlex.join(argv)
@@ -241,6 +252,11 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--selectivity" in argv:  # the filter-selectivity benchmark (bench/selectivity.py) instead
+        import selectivity
+
+        return selectivity.main([a for a in argv if a != "--selectivity"])
     args = parse_args(argv)
     cfg = make_config(args)
     signal.signal(signal.SIGTERM, _on_sigterm)

@@ -14,7 +14,7 @@ from typing import Any
 from elanus.cluster.registry import Registry
 from elanus.cluster.types import DEFAULT_DB, CollectionInfo, ConsistencyLevel, IndexInfo
 from elanus.core import errors
-from elanus.core.tso import LOGICAL_BITS
+from elanus.core.tso import compose, now_ms
 from elanus.storage.meta.base import MetaStore
 
 BOUNDED_STALENESS_MS = 5000  # Milvus common.gracefulTime
@@ -36,6 +36,12 @@ def db_of(request: Any, context: Any = None) -> str:
     return name or DEFAULT_DB
 
 
+# The query coordinator's meta records (coord/query/loadinfo.py and placement.py own them;
+# tests/access check these stay equal).
+LOADINFO_PREFIX = "querycoord-collection-loadinfo/"
+PLACEMENT_PREFIX = "querycoord-dist/"
+
+
 class ProxyContext:
     """Shared state of one proxy: registry of peers and a schema cache."""
 
@@ -44,9 +50,14 @@ class ProxyContext:
         self._lock = threading.Lock()
         self._collections: dict[tuple[str, str], CollectionInfo] = {}
         self._indexes: dict[int, list[IndexInfo]] = {}
+        self._leaders: dict[int, dict[str, int]] = {}  # loaded collection -> channel -> delegator node
         if meta is not None:
             meta.watch_prefix("root-coord/", lambda _event: self.invalidate())
             meta.watch_prefix("field-index/", lambda _event: self.invalidate_indexes())
+            # Load state and delegator placement (the query coordinator's records): a cached
+            # route lives at most one watch delay after a release, a failover or a rebalance.
+            for prefix in (LOADINFO_PREFIX, PLACEMENT_PREFIX):
+                meta.watch_prefix(prefix, lambda _event: self.invalidate_leaders())
 
     # --- cache
     def collection(self, db: str, name: str) -> CollectionInfo:
@@ -64,6 +75,32 @@ class ProxyContext:
         with self._lock:
             self._collections.clear()
             self._indexes.clear()
+            self._leaders.clear()
+
+    def invalidate_leaders(self, collection_id: int | None = None) -> None:
+        with self._lock:
+            if collection_id is None:
+                self._leaders.clear()
+            else:
+                self._leaders.pop(collection_id, None)
+
+    def shard_leaders(self, info: CollectionInfo) -> dict[str, int] | None:
+        """channel -> delegator node of a loaded collection, or None when it is not loaded.
+
+        Cached once every channel has a leader (reads then cost no coordinator call);
+        dropped by :meth:`invalidate_leaders` (meta watch, release, a failed delegator call).
+        """
+        found = self._leaders.get(info.id)
+        if found is not None:
+            return found
+        qc = self.registry.query_coord()
+        if not qc.is_loaded(info.id):
+            return None
+        leaders = qc.shard_leaders(info.id)
+        if all(ch in leaders for ch in info.channels):
+            with self._lock:
+                self._leaders[info.id] = leaders
+        return leaders
 
     def invalidate_indexes(self) -> None:
         with self._lock:
@@ -92,7 +129,9 @@ class ProxyContext:
         if lvl == ConsistencyLevel.STRONG:
             return max(self.registry.data_node_for(ch).last_ts(ch) for ch in info.channels)
         if lvl == ConsistencyLevel.BOUNDED:
-            return max(self.now() - (BOUNDED_STALENESS_MS << LOGICAL_BITS), 1)
+            # Staleness is relative to now, so the proxy's own clock serves (no TSO round trip
+            # per read); the TSO's physical part is the same wall clock.
+            return max(compose(now_ms() - BOUNDED_STALENESS_MS), 1)
         if lvl in (ConsistencyLevel.SESSION, ConsistencyLevel.CUSTOMIZED):
             # Milvus keeps the request's guarantee_timestamp for both: pymilvus sends the
             # session's last write ts (Session) or the caller's ``guarantee_timestamp`` (Customized).

@@ -81,7 +81,7 @@ class DdlHandlers:
         sp = schema_pb2.CollectionSchema()
         sp.ParseFromString(request.schema)
         shards = request.shards_num or 1
-        check_create_schema(sp, request.collection_name, shards)
+        check_create_schema(sp, request.collection_name, shards, request.num_partitions)
         for f in sp.fields:
             check_default_value(f)
         level = request.consistency_level

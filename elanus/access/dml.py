@@ -15,13 +15,14 @@ from pymilvus.grpc_gen import milvus_pb2, schema_pb2
 
 from elanus.access import fielddata
 from elanus.access.context import ProxyContext, db_of, partition_ids
+from elanus.access.partition_key import MANUAL_PARTITIONS, key_slots, read_partitions
 from elanus.access.scatter import run_query
 from elanus.access.status import OK
 from elanus.access.templates import template_values
 from elanus.cluster.types import ALL_PARTITIONS, DEFAULT_PARTITION, CollectionInfo, Columns
 from elanus.core import batch, errors
 from elanus.core.expr import compile_filter
-from elanus.core.hashing import hash_pks, shard_of
+from elanus.core.hashing import shard_of
 from elanus.core.tso import physical_ms
 
 
@@ -32,10 +33,8 @@ def _partition_groups(info: CollectionInfo, columns: Columns,
     key = info.schema.partition_key
     if key is not None:
         if partition_name:
-            raise errors.invalid_parameter(
-                "not support manually specifying the partition names if partition key mode is used")
-        values = columns[key.name]
-        slots = hash_pks(values) % len(info.partitions)
+            raise errors.invalid_parameter(MANUAL_PARTITIONS)
+        slots = key_slots(info, columns[key.name])
         return [(info.partitions[int(s)].id, np.flatnonzero(slots == s)) for s in np.unique(slots)]
     name = partition_name or DEFAULT_PARTITION
     part = info.partition(name)
@@ -144,6 +143,8 @@ class DmlHandlers:
         flt = compile_filter(request.expr, info.schema, params)
         part = ALL_PARTITIONS
         if request.partition_name:
+            if info.schema.partition_key is not None:
+                raise errors.invalid_parameter(MANUAL_PARTITIONS)
             part = partition_ids(info, [request.partition_name])[0]
         values = flt.pk_values()
         if values is not None:
@@ -157,7 +158,9 @@ class DmlHandlers:
     def _matching_pks(self, info: CollectionInfo, request: Any, params: dict[str, Any],
                       part: int) -> np.ndarray:
         """Complex delete: read the matching primary keys at Strong consistency."""
-        parts = () if part == ALL_PARTITIONS else (part,)
+        parts: tuple[int, ...] = () if part == ALL_PARTITIONS else (part,)
+        if not parts and info.schema.partition_key is not None:  # the filter may pin the key
+            parts = read_partitions(info, (), request.expr, params)
         result = run_query(self.ctx, info, request.expr, params, (info.schema.primary.name,), -1, 0,
                            parts, self.ctx.guarantee_ts(info, 0, False, 0))
         return result.columns[info.schema.primary.name]

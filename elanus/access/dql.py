@@ -9,20 +9,23 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from pymilvus.grpc_gen import milvus_pb2, schema_pb2
 
 from elanus.access import fielddata
-from elanus.access.context import ProxyContext, db_of, kv_dict, partition_ids
+from elanus.access.context import ProxyContext, db_of, kv_dict
+from elanus.access.partition_key import read_partitions
 from elanus.access.placeholders import decode_queries
-from elanus.access.scatter import require_loaded, run_query
+from elanus.access.scatter import require_loaded, run_query, to_leaders
 from elanus.access.status import OK
 from elanus.access.templates import template_values
 from elanus.cluster.types import CollectionInfo, SearchHits, SearchRequest
 from elanus.core import errors
 from elanus.core.expr import validate
+from elanus.core.index.sparse_params import drop_ratio_search
 from elanus.core.reduce import merge_hits
 from elanus.core.schema import DYNAMIC_FIELD_NAME, CollectionSchema, DataType, FieldSchema
 
@@ -88,12 +91,38 @@ def resolve_output_fields(schema: CollectionSchema, requested: Any,
     return tuple(names), () if all_dynamic else tuple(dynamic_keys)
 
 
+@dataclass(frozen=True)
+class Searched:
+    """One search's merged hits and what its response needs."""
+
+    hits: SearchHits
+    nq: int
+    limit: int
+    out_fields: tuple[str, ...]
+    dyn_keys: tuple[str, ...]
+    round_decimal: int
+
+
 class DqlHandlers:
     ctx: ProxyContext
 
     # --- search
     def Search(self, request: Any, context: Any) -> Any:
         info = self.ctx.collection(db_of(request, context), request.collection_name)
+        gts = self.ctx.guarantee_ts(info, request.consistency_level, request.use_default_consistency,
+                                    request.guarantee_timestamp)
+        done = self._search_hits(info, request, gts)
+        return milvus_pb2.SearchResults(
+            status=OK, collection_name=info.name,
+            results=self._result_data(info.schema, done.hits, done.nq, done.limit, done.out_fields,
+                                      done.dyn_keys, done.round_decimal))
+
+    def _search_hits(self, info: CollectionInfo, request: Any, gts: int,
+                     partition_names: Any = None) -> Searched:
+        """Validate one search request (a ``SearchRequest`` proto, also a hybrid search's
+        sub-request), scatter it to every shard at guarantee ts ``gts`` and merge: the final
+        hits (``offset`` applied) and what the response needs. ``partition_names`` overrides
+        the request's own (a hybrid search's outer list)."""
         schema = info.schema
         sp = kv_dict(request.search_params)
         limit = _int_param(sp, "topk", 10)
@@ -116,24 +145,19 @@ class DqlHandlers:
         if field is None or not field.dtype.is_vector:
             raise errors.invalid_parameter(f"failed to get field schema by name: fieldName({anns}) not found")
         queries = decode_queries(request.placeholder_group, field)
-        parts = partition_ids(info, request.partition_names)
-        require_loaded(self.ctx, info, parts)
-        metric, params = self._search_params(info, field, sp)
         filter_params = template_values(request.expr_template_values)
         if request.dsl:
             validate(request.dsl, schema, filter_params)
+        names = request.partition_names if partition_names is None else partition_names
+        parts = read_partitions(info, names, request.dsl, filter_params)
+        leaders = require_loaded(self.ctx, info, parts)
+        metric, params = self._search_params(info, field, sp)
         out_fields, dyn_keys = resolve_output_fields(schema, request.output_fields)
-        gts = self.ctx.guarantee_ts(info, request.consistency_level, request.use_default_consistency,
-                                    request.guarantee_timestamp)
         req = SearchRequest(info.id, parts, field.name, queries, limit + offset, metric, params, request.dsl,
                             filter_params, out_fields, gts)
-        leaders = self.ctx.registry.query_coord().shard_leaders(info.id)
-        parts_hits = [self.ctx.registry.query_node(leaders[ch]).search(ch, req) for ch in info.channels]
+        parts_hits = to_leaders(self.ctx, info, leaders, lambda node, ch: node.search(ch, req))
         hits = merge_hits(parts_hits, limit, offset) if len(parts_hits) > 1 or offset else parts_hits[0]
-        round_decimal = _int_param(sp, "round_decimal", -1)
-        return milvus_pb2.SearchResults(
-            status=OK, collection_name=info.name,
-            results=self._result_data(schema, hits, len(queries), limit, out_fields, dyn_keys, round_decimal))
+        return Searched(hits, len(queries), limit, out_fields, dyn_keys, _int_param(sp, "round_decimal", -1))
 
     def _search_params(self, info: CollectionInfo, field: FieldSchema,
                        sp: dict[str, str]) -> tuple[str, dict[str, Any]]:
@@ -147,10 +171,15 @@ class DqlHandlers:
         index = next((i for i in self.ctx.indexes(info.id) if i.field_name == field.name), None)
         index_metric = (index.params.get("metric_type", "") if index else "").upper()
         # Milvus's default metric per vector type (an index built without one has it too).
-        default = "HAMMING" if field.dtype is _BINARY_VECTOR else "COSINE"
+        default = "HAMMING" if field.dtype is _BINARY_VECTOR else \
+            "IP" if field.dtype is DataType.SPARSE_FLOAT_VECTOR else "COSINE"
         metric = (sp.get("metric_type", "") or params.pop("metric_type", "") or index_metric
                   or default).upper()
-        if index is None:
+        if field.dtype is DataType.SPARSE_FLOAT_VECTOR:
+            drop_ratio_search(params)  # range checks for every segment, indexed or growing
+            if not index_metric and metric != "IP":
+                index_metric = "IP"  # sparse vectors have one metric, with or without an index
+        elif index is None:
             supported = _BINARY_METRICS if field.dtype is _BINARY_VECTOR else _FLOAT_METRICS
             if metric not in supported:
                 raise errors.invalid_parameter(f"metric type {metric} not found or not supported, "
@@ -197,7 +226,7 @@ class DqlHandlers:
             raise errors.invalid_parameter("empty expression should be used with limit")
         if expr:
             validate(expr, schema, params)
-        parts = partition_ids(info, request.partition_names)
+        parts = read_partitions(info, request.partition_names, expr, params)
         gts = self.ctx.guarantee_ts(info, request.consistency_level, request.use_default_consistency,
                                     request.guarantee_timestamp)
         if count_only:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from pymilvus.grpc_gen import schema_pb2
 
-from elanus.access.fielddata_vectors import align_vector, extract_vector
+from elanus.access.fielddata_vectors import align_vector, extract_sparse, extract_vector
 from elanus.access.fielddata_vectors import check_finite as _check_finite
 from elanus.access.fielddata_vectors import invalid_value as _invalid
 from elanus.access.fielddata_vectors import rows_mismatch as _rows_mismatch
@@ -231,6 +231,8 @@ def _extract(f: FieldSchema, fd: schema_pb2.FieldData) -> Any:
     lenient = f.nullable or f.default_value is not None
     if vectors.is_dense(f.dtype):
         return extract_vector(f, fd)
+    if f.dtype == DataType.SPARSE_FLOAT_VECTOR:
+        return extract_sparse(f, fd)
     if f.dtype == DataType.ARRAY:
         return _extract_array(f, fd)
     attr, need = _SCALAR_SLOTS[f.dtype]
@@ -351,7 +353,7 @@ def _fill(p: _Pending, n: int) -> None:
         if f.nullable and not vectors.is_dense(f.dtype):  # vectors stay compact until _align
             p.values = _scatter(f, p.values, p.valid, n, null_value(f))
         return
-    if vectors.is_dense(f.dtype):
+    if f.dtype.is_vector:
         raise invalid_parameter("vector type not support default value")
     if f.dtype == DataType.ARRAY:
         raise _invalid("array type not support default value", "not set default value", "")

@@ -5,7 +5,8 @@ decodes (``pymilvus/client/field_data_extractors.py``, ``search_result.py``):
   hold the column's null value at null rows;
 - vectors carry ``dim`` and, for nullable fields, only the valid rows (pymilvus maps
   logical to physical rows through ``valid_data``, as Milvus sends them): FloatVector as
-  floats, Float16/BFloat16/Int8/Binary as one bytes blob of the stored bytes;
+  floats, Float16/BFloat16/Int8/Binary as one bytes blob of the stored bytes,
+  SparseFloatVector as ``SparseFloatArray`` (row bytes, ``dim`` = largest index + 1);
 - JSON and the dynamic ``$meta`` are compact JSON bytes per row; ``$meta`` is flagged
   ``is_dynamic`` and may be cut down to the dynamic keys a user asked for;
 - Array is an ``ArrayArray`` of per-row ``ScalarField`` with ``element_type`` set.
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 from pymilvus.grpc_gen import schema_pb2
 
-from elanus.core import vectors
+from elanus.core import sparse, vectors
 from elanus.core.batch import check_supported, json_dumps, valid_key
 from elanus.core.schema import CollectionSchema, DataType, FieldSchema
 
@@ -101,6 +102,14 @@ def _fill_values(fd: schema_pb2.FieldData, field: FieldSchema, values: np.ndarra
         matrix = values if valid is None or valid.all() else values[valid]
         fd.vectors.dim = field.dim
         setattr(fd.vectors, vectors.WIRE_ATTRS[dtype], vectors.to_bytes(dtype, matrix))
+        return
+    if dtype == DataType.SPARSE_FLOAT_VECTOR:
+        present = values if valid is None or valid.all() else values[valid]
+        target_sparse = fd.vectors.sparse_float_vector
+        target_sparse.SetInParent()
+        target_sparse.contents.extend(present.tolist())
+        target_sparse.dim = sparse.wire_dim(present)
+        fd.vectors.dim = target_sparse.dim
         return
     if dtype == DataType.ARRAY:
         _fill_array(fd, field, values)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from pymilvus.grpc_gen import schema_pb2
 
-from elanus.core import vectors
+from elanus.core import sparse, vectors
 from elanus.core.errors import PARAMETER_INVALID, MilvusError, invalid_parameter
 from elanus.core.schema import DataType, FieldSchema
 
@@ -74,6 +74,22 @@ def extract_vector(f: FieldSchema, fd: schema_pb2.FieldData) -> np.ndarray:
         kind_name = "float16" if f.dtype == DataType.FLOAT16_VECTOR else "bfloat16"
         raise invalid_parameter(f"{kind_name} vector contain nan or infinity value.")
     return flat
+
+
+def extract_sparse(f: FieldSchema, fd: schema_pb2.FieldData) -> np.ndarray:
+    """The compact rows of sparse field ``f`` (``SparseFloatArray.contents``, one bytes per
+    row) as an object column, validated as Milvus's ``ValidateSparseFloatRows``."""
+    kind = fd.vectors.WhichOneof("data") if fd.WhichOneof("field") == "vectors" else None
+    if kind != "sparse_float_vector":
+        if f.nullable:
+            return sparse.empty_rows(0)
+        label = "sparse float vector"
+        raise invalid_value(f"{label} field '{f.name}' is illegal, array type mismatch", f"need {label}",
+                            "got nil")
+    rows = sparse.as_column(fd.vectors.sparse_float_vector.contents,
+                            len(fd.vectors.sparse_float_vector.contents))
+    sparse.validate(rows)
+    return rows
 
 
 def _mismatch(f: FieldSchema) -> MilvusError:

@@ -170,6 +170,8 @@ class IndexLoadHandlers:
 
     def LoadPartitions(self, request: Any, context: Any) -> Any:
         info = self.ctx.collection(db_of(request, context), request.collection_name)
+        if info.schema.partition_key is not None:
+            raise errors.invalid_parameter("disable load partitions if partition key mode is used")
         parts = partition_ids(info, request.partition_names)
         self._check_vector_indexes(info)
         self.ctx.registry.query_coord().load(info, parts, max(request.replica_number, 1))
@@ -178,12 +180,16 @@ class IndexLoadHandlers:
     def ReleaseCollection(self, request: Any, context: Any) -> Any:
         info = self.ctx.collection(db_of(request, context), request.collection_name)
         self.ctx.registry.query_coord().release(info.id)
+        self.ctx.invalidate_leaders(info.id)
         return OK
 
     def ReleasePartitions(self, request: Any, context: Any) -> Any:
         info = self.ctx.collection(db_of(request, context), request.collection_name)
+        if info.schema.partition_key is not None:
+            raise errors.invalid_parameter("disable release partitions if partition key mode is used")
         parts = partition_ids(info, request.partition_names)
         self.ctx.registry.query_coord().release(info.id, parts)
+        self.ctx.invalidate_leaders(info.id)
         return OK
 
     def GetLoadingProgress(self, request: Any, context: Any) -> Any:

@@ -6,7 +6,9 @@ elements, BinaryVector as packed bits (all little-endian). The result is
 
 - float32 ``(nq, dim)`` for Float, Float16, BFloat16 and Int8 vector fields (the dense
   types are all searched as float32, see :mod:`elanus.core.vectors`);
-- uint8 ``(nq, dim // 8)`` packed bits for Binary vector fields.
+- uint8 ``(nq, dim // 8)`` packed bits for Binary vector fields;
+- for SparseFloatVector fields, an object array of ``nq`` row bytes (the column form of
+  :mod:`elanus.core.sparse`), validated as inserted rows are.
 
 The placeholder type must match the field's type, except that float32 queries are
 accepted (and rounded as Milvus rounds them) for Float16/BFloat16 fields, as Milvus's
@@ -19,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from pymilvus.grpc_gen import common_pb2
 
-from elanus.core import errors, vectors
+from elanus.core import errors, sparse, vectors
 from elanus.core.schema import DataType, FieldSchema
 
 _PH = common_pb2.PlaceholderType
@@ -57,6 +59,8 @@ def decode_queries(placeholder_group: bytes, field: FieldSchema) -> np.ndarray:
 
 
 def _decode_other(ph: common_pb2.PlaceholderValue, field: FieldSchema) -> np.ndarray:
+    if field.dtype is DataType.SPARSE_FLOAT_VECTOR or ph.type == _PH.SparseFloatVector:
+        return _decode_sparse(ph, field)
     ph_type = _PLACEHOLDER_TYPES.get(ph.type)
     ftype, dim = field.dtype, field.dim
     converting = ph_type is DataType.FLOAT_VECTOR and ftype in (DataType.FLOAT16_VECTOR,
@@ -81,6 +85,18 @@ def _decode_other(ph: common_pb2.PlaceholderValue, field: FieldSchema) -> np.nda
     if ftype is DataType.BINARY_VECTOR:
         return matrix
     return vectors.to_float32(ftype, matrix)
+
+
+def _decode_sparse(ph: common_pb2.PlaceholderValue, field: FieldSchema) -> np.ndarray:
+    if ph.type != _PH.SparseFloatVector or field.dtype is not DataType.SPARSE_FLOAT_VECTOR:
+        raise errors.invalid_parameter(
+            f"vector type must be the same: field type {field.dtype.display}, "
+            f"search type {_PH.Name(ph.type)}")
+    if not len(ph.values):
+        raise errors.invalid_parameter("search vectors are empty")
+    rows = sparse.as_column(ph.values, len(ph.values))
+    sparse.validate(rows)
+    return rows
 
 
 def _dim_mismatch(got: int, dim: int) -> errors.MilvusError:

@@ -26,6 +26,7 @@ _SUPPORTED_NOW = {
     DataType.BOOL, DataType.INT8, DataType.INT16, DataType.INT32, DataType.INT64, DataType.FLOAT,
     DataType.DOUBLE, DataType.VARCHAR, DataType.JSON, DataType.ARRAY, DataType.FLOAT_VECTOR,
     DataType.FLOAT16_VECTOR, DataType.BFLOAT16_VECTOR, DataType.INT8_VECTOR, DataType.BINARY_VECTOR,
+    DataType.SPARSE_FLOAT_VECTOR,
 }
 _ARRAY_ELEMENTS = {
     DataType.BOOL, DataType.INT8, DataType.INT16, DataType.INT32, DataType.INT64, DataType.FLOAT,
@@ -50,6 +51,11 @@ def _check_int_param(f: schema_pb2.FieldSchema, key: str) -> int:
 
 def _check_vector(f: schema_pb2.FieldSchema) -> None:
     params = _params(f)
+    if f.data_type == DataType.SPARSE_FLOAT_VECTOR:
+        if "dim" in params:
+            raise errors.invalid_parameter(
+                f"dim should not be specified for sparse vector field {f.name}({f.fieldID})")
+        return
     if "dim" not in params:
         raise errors.invalid_parameter(
             f"dimension is not defined in field type params of field {f.name}, "

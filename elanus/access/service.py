@@ -18,7 +18,7 @@ from pymilvus.grpc_gen import milvus_pb2, milvus_pb2_grpc
 from elanus.access.context import ProxyContext
 from elanus.access.ddl import DdlHandlers
 from elanus.access.dml import DmlHandlers
-from elanus.access.dql import DqlHandlers
+from elanus.access.hybrid import HybridHandlers
 from elanus.access.index_load import IndexLoadHandlers
 from elanus.access.misc import MiscHandlers
 from elanus.access.segment_info import SegmentInfoHandlers
@@ -44,7 +44,7 @@ def _guarded(method: str, handler: Callable[[Any, Any], Any]) -> Callable[[Any, 
     return call
 
 
-class MilvusServicer(DdlHandlers, DmlHandlers, DqlHandlers, IndexLoadHandlers, MiscHandlers,
+class MilvusServicer(DdlHandlers, DmlHandlers, HybridHandlers, IndexLoadHandlers, MiscHandlers,
                      SegmentInfoHandlers, milvus_pb2_grpc.MilvusServiceServicer):
     """One proxy's gRPC face. Stateless apart from the cache in :class:`ProxyContext`."""
 

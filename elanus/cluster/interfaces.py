@@ -58,6 +58,9 @@ class RootCoord(Protocol):
         """By name (aliases resolve) or by id; raises collection-not-found (100)."""
         ...
     def list_collections(self, db: str) -> list[CollectionInfo]: ...
+    def all_collections(self) -> list[CollectionInfo]:
+        """Every collection of every database (start-up wiring: data nodes resume their channels)."""
+        ...
     def truncate_collection(self, db: str, name: str) -> None:
         """Remove every row (schema, partitions, indexes and load state stay)."""
         ...
@@ -217,6 +220,12 @@ class IndexNode(Protocol):
                     dim: int, params: dict[str, str], metric: str, vector_type: int = 101) -> str:
         """Build from the segment's data file; store it; return the index object key.
         ``vector_type`` is the field's Milvus data type (101 FloatVector)."""
+        ...
+    def build_scalar_index(self, collection_id: int, segment: SegmentInfo, schema_bytes: bytes,
+                           field_name: str, index_id: int, params: dict[str, str], json_pointer: str = "") -> str:
+        """Build scalar index ``index_id`` (``params`` as the user gave them; a JSON index
+        covers ``json_pointer``) over the segment's ``field_name`` column; store it; return
+        its object key. Raises MilvusError when the request builds nothing."""
         ...
 
 

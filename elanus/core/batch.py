@@ -33,7 +33,8 @@ Arrow form (:func:`to_arrow` / :func:`from_arrow`): native Arrow ints/floats/boo
 ``$meta``, ``pa.list_(element)`` for Array, ``pa.fixed_size_list(pa.float32(), dim)`` for
 FloatVector and ``pa.binary(row_bytes)`` (fixed-size, the little-endian wire bytes of a
 row) for Float16, BFloat16, Int8 and Binary vectors; nullability is Arrow validity.
-Sparse vectors are not supported yet and raise :func:`unsupported`.
+SparseFloatVector → object array of ``bytes``, one row's packed (uint32 index, float32
+value) pairs each, ``b""`` at null rows; ``pa.binary()`` in Arrow (see :mod:`elanus.core.sparse`).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from elanus.core import vectors
+from elanus.core import sparse, vectors
 from elanus.core.errors import OPERATION_NOT_SUPPORTED, MilvusError, compose
 from elanus.core.schema import CollectionSchema, DataType, FieldSchema
 
@@ -113,7 +114,7 @@ def check_supported(field: FieldSchema) -> None:
         if field.dtype == DataType.ARRAY and field.element_type not in ARRAY_ELEMENT_TYPES:
             raise unsupported(field)
         return
-    if vectors.is_dense(field.dtype):
+    if vectors.is_dense(field.dtype) or field.dtype == DataType.SPARSE_FLOAT_VECTOR:
         return
     raise unsupported(field)
 
@@ -124,6 +125,8 @@ def null_value(field: FieldSchema) -> Any:
         return _NUMERIC_DTYPES[field.dtype].type(0)
     if field.dtype.is_string:
         return ""
+    if field.dtype == DataType.SPARSE_FLOAT_VECTOR:
+        return b""
     return None
 
 
@@ -142,6 +145,8 @@ def empty_column(field: FieldSchema, n: int, fill: Any = None) -> np.ndarray:
         return np.full(n, fill, dtype=_NUMERIC_DTYPES[field.dtype])
     if vectors.is_dense(field.dtype):
         return vectors.zeros(field.dtype, field.dim, n)
+    if field.dtype == DataType.SPARSE_FLOAT_VECTOR:
+        return sparse.empty_rows(n)
     out = np.empty(n, dtype=object)
     if fill is not None:
         # Mutable defaults (dict/list) must not be shared between rows.
@@ -193,7 +198,7 @@ def arrow_type(field: FieldSchema) -> pa.DataType:
     check_supported(field)
     if field.dtype in _ARROW_SCALARS:
         return _ARROW_SCALARS[field.dtype]
-    if field.dtype == DataType.JSON:
+    if field.dtype in (DataType.JSON, DataType.SPARSE_FLOAT_VECTOR):
         return pa.binary()
     if field.dtype == DataType.ARRAY:
         return pa.list_(_ARROW_SCALARS[field.element_type])
@@ -273,6 +278,8 @@ def _field_to_arrow(field: FieldSchema, values: np.ndarray, valid: np.ndarray | 
         return pa.array(values, type=atype, mask=mask)
     if dtype == DataType.JSON:
         return _json_to_arrow(values, valid)
+    if dtype == DataType.SPARSE_FLOAT_VECTOR:
+        return sparse.to_arrow(values, valid)
     if dtype in vectors.BYTE_VECTOR_TYPES:
         return vectors.to_arrow(field.dtype, field.dim, values, valid, field.name)
     # FloatVector: the flat float32 buffer becomes the child array without a copy.
@@ -338,6 +345,8 @@ def _field_from_arrow(field: FieldSchema, arr: pa.Array) -> np.ndarray:
         return object_array((None if b is None else json_loads(b) for b in arr.to_pylist()), n)
     if dtype == DataType.ARRAY:
         return object_array(arr.to_pylist(), n)
+    if dtype == DataType.SPARSE_FLOAT_VECTOR:
+        return sparse.from_arrow(arr, field.name)
     if dtype in vectors.BYTE_VECTOR_TYPES:
         return vectors.from_arrow(field.dtype, field.dim, arr, field.name)
     dim = field.dim

@@ -5,6 +5,9 @@ VarChar keys: crc32 (IEEE) of the UTF-8 bytes, at most the first 100 bytes,
 masked the same way. The shard is ``hash % num_shards``. The int64 path is
 vectorised over numpy arrays; strings go through ``zlib.crc32`` one by one (the
 stdlib C call is the fast path there).
+
+Partition keys (:func:`partition_key_slot`) hash int64 values the same way, but VarChar
+values by the crc32 *without* the 31-bit mask, as Milvus's ``HashKey2Partitions`` does.
 """
 
 from __future__ import annotations
@@ -54,3 +57,14 @@ def shard_of(pks: np.ndarray, num_shards: int) -> np.ndarray:
     if num_shards == 1:
         return np.zeros(len(pks), dtype=np.int64)
     return hash_pks(pks) % num_shards
+
+
+def partition_key_slot(keys: np.ndarray, num_partitions: int) -> np.ndarray:
+    """Index (into the collection's ``_default_0 .. _default_{n-1}`` partitions) of each
+    partition-key value, as Milvus's ``HashKey2Partitions``: int64 keys by the 31-bit
+    murmur3 hash above, VarChar keys by the *unmasked* crc32 of their first 100 UTF-8
+    bytes, each modulo ``num_partitions``."""
+    if keys.dtype.kind in "iu":
+        return (murmur3_int64(keys) & np.uint32(_MASK31)).astype(np.int64) % num_partitions
+    crc = np.fromiter((zlib.crc32(str(s).encode()[:100]) for s in keys), dtype=np.int64, count=len(keys))
+    return crc % num_partitions

@@ -1,4 +1,4 @@
-"""The index node: builds one vector index for one flushed segment.
+"""The index node: builds one vector or scalar index for one flushed segment.
 
 Stateless: everything it needs is in the arguments and the segment's Parquet
 file; everything it produces is one object, ``index_files/{coll}/{seg}/{field}/
@@ -6,6 +6,10 @@ file; everything it produces is one object, ``index_files/{coll}/{seg}/{field}/
 whose key it returns. ``build_id`` is random, so a retried or repeated build
 never overwrites a file a query node may be reading; the data coordinator
 deletes superseded files when the index or the collection is dropped.
+
+Scalar indexes (:mod:`elanus.core.scalar_index`) are built the same way from one scalar,
+Array or JSON column; their object folder is ``{field}#{index id}`` (a JSON field may have
+several indexes, one per path).
 
 Any dense vector type is built (:func:`~elanus.core.index.build` takes the column
 form: float32 rows, Float16/BFloat16/Int8 rows, or packed binary rows). Only the
@@ -26,10 +30,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from elanus.cluster.types import SegmentInfo
-from elanus.core import batch
+from elanus.core import batch, scalar_index
+from elanus.core.errors import invalid_parameter
+from elanus.core.expr import resolve_identifier
+from elanus.core.expr.syntax import Key
 from elanus.core.index import build, parse_index_params
+from elanus.core.index.build_params import expand_params
 from elanus.core.memory import release_free_memory
-from elanus.core.schema import DataType, FieldSchema
+from elanus.core.schema import CollectionSchema, DataType, FieldSchema, from_bytes
+from elanus.core.segment.evolve import absent_column
 from elanus.storage.objects.base import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -71,13 +80,40 @@ class _RangedObject(io.RawIOBase):
         return len(data)
 
 
+def _open(objects: ObjectStore, key: str) -> str | pa.PythonFile:
+    path = objects.local_path(key)
+    return path if path is not None else pa.PythonFile(_RangedObject(objects, key))
+
+
+def read_scalar(objects: ObjectStore, key: str, field: FieldSchema) -> tuple[np.ndarray, np.ndarray | None]:
+    """(values, validity or None) of a scalar / Array / JSON column of a segment file, in the
+    segment representation; a field the file predates reads as its default value, else null."""
+    source = _open(objects, key)
+    if field.name not in pq.read_schema(source).names:
+        rows = pq.read_metadata(_open(objects, key)).num_rows
+        return absent_column(field, rows)
+    table = pq.read_table(_open(objects, key), columns=[field.name])
+    column = table.column(0).combine_chunks()
+    valid = None if column.null_count == 0 else column.is_valid().to_numpy(zero_copy_only=False)
+    return batch.column_from_arrow(field, column), valid
+
+
+def json_path_keys(schema: CollectionSchema, field: FieldSchema, params: dict[str, str],
+                   json_pointer: str) -> tuple[Key, ...]:
+    """The path a JSON index covers, as the filter binder spells it (``json_path`` parsed
+    like a filter identifier; without one, the pointer's steps as member names)."""
+    text = params.get("json_path")
+    if text:
+        return resolve_identifier(text, schema)[1]
+    steps = json_pointer.split("/")[1:] if json_pointer else []
+    return tuple(s.replace("~1", "/").replace("~0", "~") for s in steps)
+
+
 def read_vectors(objects: ObjectStore, key: str, field: str, dim: int,
                  vector_type: DataType = DataType.FLOAT_VECTOR) -> np.ndarray:
     """The vector column ``field`` of a segment file in column form: (n, dim) float32 for
     FloatVector, see :mod:`elanus.core.vectors` for the others (null rows are zeros)."""
-    path = objects.local_path(key)
-    source: str | pa.PythonFile = path if path is not None else pa.PythonFile(_RangedObject(objects, key))
-    table = pq.read_table(source, columns=[field])
+    table = pq.read_table(_open(objects, key), columns=[field])
     column = table.column(0).combine_chunks()
     del table
     if vector_type is not DataType.FLOAT_VECTOR:
@@ -126,4 +162,28 @@ class IndexNodeImpl:
         release_free_memory()  # the build's vectors, index and blob
         log.info("built %s index of segment %d field %s: %d rows, %d bytes, %.2fs",
                  spec.index_type, segment.id, field_name, rows, size, time.monotonic() - started)
+        return key
+
+    def build_scalar_index(self, collection_id: int, segment: SegmentInfo, schema_bytes: bytes,
+                           field_name: str, index_id: int, params: dict[str, str], json_pointer: str = "") -> str:
+        """Build the scalar index ``index_id`` of ``field_name`` (see
+        :func:`elanus.core.scalar_index.build_kind`) over the segment; store it under
+        ``index_files/{coll}/{seg}/{field}#{index_id}/``; return its object key."""
+        schema = from_bytes(schema_bytes)
+        field = schema.get(field_name)
+        flat = expand_params(params)
+        kind = None if field is None else scalar_index.build_kind(field, flat)
+        if field is None or kind is None:
+            raise invalid_parameter(f"no scalar index to build for field {field_name} with {params}")
+        started = time.monotonic()
+        path = json_path_keys(schema, field, flat, json_pointer) if field.dtype == DataType.JSON else ()
+        values, valid = read_scalar(self._objects, segment.data_path, field)
+        index = scalar_index.build(kind, field, values, valid, flat, path)
+        del values
+        blob = index.serialize()
+        key = index_file_key(collection_id, segment.id, scalar_index.file_key(field_name, index_id),
+                             secrets.randbits(62))
+        self._objects.put(key, blob)
+        log.info("built %s scalar index of segment %d field %s%s: %d rows, %d bytes, %.2fs", index.kind, segment.id,
+                 field_name, json_pointer, index.num_rows, len(blob), time.monotonic() - started)
         return key

@@ -516,14 +516,14 @@ def test_valid_data_errors() -> None:
            small(), req)
 
 
-def test_unsupported_vector_type() -> None:
+def test_unsupported_field_type() -> None:
     sp = cschema(fschema(100, "id", DataType.INT64, is_primary_key=True),
-                 fschema(101, "h", DataType.SPARSE_FLOAT_VECTOR))
+                 fschema(101, "h", DataType.GEOMETRY))
     fd = schema_pb2.FieldData(field_name="id", type=int(DataType.INT64))
     fd.scalars.long_data.data.append(1)
     with pytest.raises(MilvusError) as ei:
         columns_from_insert([fd], 1, from_proto(sp))
-    assert ei.value.code == OPERATION_NOT_SUPPORTED and "SparseFloatVector" in ei.value.message
+    assert ei.value.code == OPERATION_NOT_SUPPORTED and "Geometry" in ei.value.message
 
 
 # ------------------------------------------------------------------------------- speed

@@ -8,16 +8,17 @@ from typing import Any, cast
 import numpy as np
 import pytest
 
+from elanus.access import context as ctx_module
 from elanus.access.context import BOUNDED_STALENESS_MS, ProxyContext, db_of, partition_ids
 from elanus.access.dml import _dedup_last, _route
 from elanus.cluster.interfaces import DataNode, RootCoord
 from elanus.cluster.registry import LocalRegistry
 from elanus.cluster.types import CollectionInfo, Columns, ConsistencyLevel, PartitionInfo
-from elanus.core import errors
+from elanus.core import errors, tso
 from elanus.core.errors import MilvusError
 from elanus.core.hashing import hash_pks, shard_of
 from elanus.core.schema import CollectionSchema, DataType, FieldSchema
-from elanus.core.tso import LOGICAL_BITS, compose
+from elanus.core.tso import LOGICAL_BITS, compose, physical_ms
 
 PART_IDS = (500, 501, 502, 503)
 
@@ -186,9 +187,12 @@ def test_guarantee_ts_by_consistency_level() -> None:
     # Strong: everything written on the collection's channels so far
     assert ctx.guarantee_ts(info, ConsistencyLevel.EVENTUALLY, True, 0) == 900  # the collection's default
     assert ctx.guarantee_ts(info, ConsistencyLevel.STRONG, False, 0) == 900
-    # Bounded: a fresh TSO value minus the graceful time (5 s)
+    # Bounded: the proxy's clock minus the graceful time (5 s), no TSO call
+    before = tso.now_ms()
     bounded = ctx.guarantee_ts(info, ConsistencyLevel.BOUNDED, False, 0)
-    assert bounded == now + 1 - (BOUNDED_STALENESS_MS << LOGICAL_BITS)
+    after = tso.now_ms()
+    assert before - BOUNDED_STALENESS_MS <= physical_ms(bounded) <= after - BOUNDED_STALENESS_MS
+    assert bounded & ((1 << LOGICAL_BITS) - 1) == 0
     # Session and Customized: the client's timestamp (at least 1)
     assert ctx.guarantee_ts(info, ConsistencyLevel.SESSION, False, 12345) == 12345
     assert ctx.guarantee_ts(info, ConsistencyLevel.SESSION, False, 0) == 1
@@ -200,8 +204,9 @@ def test_guarantee_ts_by_consistency_level() -> None:
     assert ctx.guarantee_ts(session_info, ConsistencyLevel.STRONG, True, 42) == 42
 
 
-def test_bounded_never_below_one() -> None:
+def test_bounded_never_below_one(monkeypatch: pytest.MonkeyPatch) -> None:
     ctx, _ = make_ctx(10, {})
+    monkeypatch.setattr(ctx_module, "now_ms", lambda: 10)  # a clock younger than the staleness bound
     assert ctx.guarantee_ts(make_info(), ConsistencyLevel.BOUNDED, False, 0) == 1
 
 

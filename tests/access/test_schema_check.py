@@ -127,9 +127,13 @@ def test_field_types() -> None:
     assert_error(schema(pk(), vec(), field("a", DataType.ARRAY, max_capacity=4)), INVALID,
                  "element data type None is not valid: invalid parameter")
     # types Milvus has but Elanus does not serve yet
-    err = check_error(schema(pk(), vec(), field("s", DataType.SPARSE_FLOAT_VECTOR)))
+    err = check_error(schema(pk(), vec(), field("g", DataType.GEOMETRY)))
     assert (err.code, err.message) == (errors.OPERATION_NOT_SUPPORTED,
-                                       "data type SparseFloatVector is not supported yet by Elanus")
+                                       "data type Geometry is not supported yet by Elanus")
+    # sparse vectors have no dim
+    err = check_error(schema(pk(), vec(), field("s", DataType.SPARSE_FLOAT_VECTOR, dim=8)))
+    assert err.code == errors.PARAMETER_INVALID and "dim should not be specified for sparse vector field s" \
+        in err.message
 
 
 @pytest.mark.parametrize("dtype", [DataType.FLOAT16_VECTOR, DataType.BFLOAT16_VECTOR, DataType.INT8_VECTOR,

@@ -223,7 +223,7 @@ def test_byte_vector_columns_round_trip_bit_exact(dtype: DataType, nullable: boo
     assert batch.column_from_arrow(schema.fields[1], rb.column(1)).tobytes() == values.tobytes()
 
 
-@pytest.mark.parametrize("dtype", [DataType.SPARSE_FLOAT_VECTOR, DataType.GEOMETRY, DataType.TIMESTAMPTZ])
+@pytest.mark.parametrize("dtype", [DataType.GEOMETRY, DataType.TIMESTAMPTZ])  # sparse: test_index_sparse.py
 def test_unsupported_types(dtype: DataType) -> None:
     schema = CollectionSchema("c", (FieldSchema(100, "x", dtype, params={"dim": "8"}),))
     with pytest.raises(MilvusError) as ei:

@@ -1,5 +1,6 @@
 """Scalar and JSON-path indexes through pymilvus: Milvus's names, describe output and rules,
-and JSON-path / dynamic-key filters in search and query (indexes are metadata only)."""
+and JSON-path / dynamic-key filters in search and query (builds and index-answered filters:
+test_scalar_index_builds.py)."""
 
 from __future__ import annotations
 

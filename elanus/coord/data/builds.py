@@ -1,6 +1,6 @@
 """Index builds, off the request path.
 
-The data coordinator hands each (flushed segment, vector index) pair to
+The data coordinator hands each (flushed segment, built index) pair to
 :meth:`IndexBuilds.submit`; a small thread pool asks an index node to build
 it and reports the outcome through the callbacks. A pair is queued at most
 once at a time. A failed build is retried with backoff (the index node may
@@ -66,17 +66,26 @@ class IndexBuilds:
             with self._lock:
                 self._queued.discard(key)
 
-    def _attempts(self, segment: SegmentInfo, record: IndexRecord) -> None:
+    def _build(self, segment: SegmentInfo, record: IndexRecord) -> str:
+        """One build on an index node; returns the index object key."""
+        info = record.info
         spec = record.spec
-        assert spec is not None, "only vector indexes are built"
+        if spec is None:  # a scalar index: the node resolves the field from the schema
+            schema_bytes = self._registry.root().describe_collection("", collection_id=info.collection_id).schema_bytes
+            return self._registry.index_node().build_scalar_index(
+                info.collection_id, segment, schema_bytes, info.field_name, info.id, dict(info.params),
+                info.json_pointer)
+        return self._registry.index_node().build_index(
+            info.collection_id, segment, info.field_name, spec.dim, dict(info.params),
+            str(spec.metric_type), int(spec.vector_type))
+
+    def _attempts(self, segment: SegmentInfo, record: IndexRecord) -> None:
         info = record.info
         for attempt, delay in enumerate((*RETRY_DELAYS, None)):
             if self._closed.is_set() or not self._wanted(segment.id, info.id):
                 return
             try:
-                path = self._registry.index_node().build_index(
-                    info.collection_id, segment, info.field_name, spec.dim, dict(info.params),
-                    str(spec.metric_type), int(spec.vector_type))
+                path = self._build(segment, record)
             except Exception as exc:
                 if delay is None:
                     log.error("index %s of segment %d failed after %d attempts: %r",

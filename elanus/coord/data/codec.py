@@ -7,7 +7,8 @@ Keys (see the contracts' storage layout)::
     datacoord-meta/delta/{coll}/{log_id}     DeltaLogInfo
     datacoord-meta/dropped/{coll}            marker: the collection was dropped
     field-index/{coll}/{index_id}            IndexRecord (IndexInfo + resolved spec)
-    segment-index/{coll}/{seg}/{field}       {"path": index object key}
+    segment-index/{coll}/{seg}/{file key}    {"path": index object key}; the key is the field
+                                             (vector) or {field}#{index id} (scalar)
 
 Values are compact JSON; decoding ignores unknown keys so records written by a
 newer version still load.
@@ -21,6 +22,7 @@ from typing import Any
 
 from elanus.cluster.types import Checkpoint, DeltaLogInfo, IndexInfo, SegmentInfo, SegmentState
 from elanus.core.index.spec import IndexSpec
+from elanus.core.scalar_index import file_key as scalar_file_key
 
 SEGMENT_PREFIX = "datacoord-meta/s/"
 CHECKPOINT_PREFIX = "datacoord-meta/channel-cp/"
@@ -96,28 +98,47 @@ def decode_delta(raw: bytes) -> DeltaLogInfo:
 @dataclass(frozen=True)
 class IndexRecord:
     """A field index: what the user asked for (``info``) and, for vector fields, the
-    resolved build definition (``spec``; None for scalar indexes, which are metadata
-    only: nothing is built for them)."""
+    resolved build definition (``spec``; None for scalar indexes). ``scalar_kind`` is the
+    scalar index type built per segment (:func:`elanus.core.scalar_index.build_kind`),
+    ``""`` for a vector index and for scalar requests that are metadata only (NGRAM, a JSON
+    cast to JSON, ...)."""
 
     info: IndexInfo
     spec: IndexSpec | None
+    scalar_kind: str = ""
 
     @property
     def is_vector(self) -> bool:
         return self.spec is not None
 
+    @property
+    def is_built(self) -> bool:
+        """Whether segments get a file of this index (vector, or a built scalar kind)."""
+        return self.spec is not None or bool(self.scalar_kind)
+
+    @property
+    def file_key(self) -> str:
+        """The key of this index's file in ``SegmentInfo.index_files`` (and its object folder):
+        the field name for a vector index, ``{field}#{index id}`` for a scalar one."""
+        if self.spec is not None:
+            return self.info.field_name
+        return scalar_file_key(self.info.field_name, self.info.id)
+
 
 def encode_index(record: IndexRecord) -> bytes:
     data = asdict(record.info)
     data["spec"] = None if record.spec is None else record.spec.to_dict()
+    if record.scalar_kind:
+        data["scalar_kind"] = record.scalar_kind
     return _dumps(data)
 
 
 def decode_index(raw: bytes) -> IndexRecord:
     data = json.loads(raw)
     spec = data.pop("spec", None)
+    kind = str(data.pop("scalar_kind", ""))
     info = IndexInfo(**_known(IndexInfo, data))
-    return IndexRecord(info, None if spec is None else IndexSpec.from_dict(spec))
+    return IndexRecord(info, None if spec is None else IndexSpec.from_dict(spec), kind)
 
 
 def encode_json_path(path: str) -> bytes:

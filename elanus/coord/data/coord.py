@@ -14,12 +14,13 @@ Flows it drives:
   segment is FLUSHED (or DROPPED: it was empty) and every channel's checkpoint
   timestamp has reached the flush timestamp, i.e. everything written before
   the flush, deletes included, is in object storage.
-* **index builds** — for every FLUSHED segment of a collection with vector
-  indexes, builds are dispatched to index nodes on a thread pool (never on the
-  caller's thread); when the segment has a file for each vector index (or its
-  build failed for good) ``QueryCoord.segment_ready`` is called, also on a
-  background thread. A segment of a collection without vector indexes is
-  ready as soon as it is flushed. After a restart, missing builds resume.
+* **index builds** — for every FLUSHED segment of a collection with built
+  indexes (vector indexes, and scalar indexes of a built kind: see
+  :attr:`IndexRecord.is_built`), builds are dispatched to index nodes on a thread
+  pool (never on the caller's thread); when the segment has a file for each such
+  index (or its build failed for good) ``QueryCoord.segment_ready`` is called,
+  also on a background thread. A segment of a collection without built indexes
+  is ready as soon as it is flushed. After a restart, missing builds resume.
 * **GC** — dropping a collection or partition marks its segments DROPPED and
   deletes their object files; files that arrive later for a dropped segment
   (a flush or build racing the drop) are deleted on arrival. Truncating a
@@ -156,7 +157,7 @@ class DataCoordImpl:
         if created:
             log.info("index %s (%s) created on %s.%s", record.info.index_name, record.info.id,
                      collection.name, checked.field.name)
-            if record.is_vector:
+            if record.is_built:
                 for seg in self._segments.of_collection(collection.id, (SegmentState.FLUSHED,)):
                     self._builds.submit(seg, record)
 
@@ -170,10 +171,10 @@ class DataCoordImpl:
             raise index_not_found(indexID=index_id)
         segs = self._segments.of_collection(collection_id, (SegmentState.FLUSHED,))
         total = sum(s.num_rows for s in segs)
-        if not record.is_vector:
+        if not record.is_built:
             return total, total, 0
-        field = record.info.field_name
-        done = [s for s in segs if field in s.index_files or (s.id, index_id) in self._failed_builds]
+        key = record.file_key
+        done = [s for s in segs if key in s.index_files or (s.id, index_id) in self._failed_builds]
         return total, sum(s.num_rows for s in done), len(segs) - len(done)
 
     def drop_index(self, collection_id: int, index_name: str) -> None:
@@ -181,10 +182,10 @@ class DataCoordImpl:
         if record is None:
             return  # Milvus: dropping a missing index succeeds
         log.info("index %s of collection %d dropped", record.info.index_name, collection_id)
-        if not record.is_vector:
-            return  # scalar indexes have no files
-        for seg in self._segments.clear_index_files(collection_id, record.info.field_name):
-            self._objects.delete_prefix(f"index_files/{collection_id}/{seg.id}/{record.info.field_name}/")
+        if not record.is_built:
+            return  # metadata-only scalar indexes have no files
+        for seg in self._segments.clear_index_files(collection_id, record.file_key):
+            self._objects.delete_prefix(f"index_files/{collection_id}/{seg.id}/{record.file_key}/")
 
     def index_built(self, segment_id: int, field_name: str, index_path: str) -> None:
         seg = self._segments.get(segment_id)
@@ -230,7 +231,7 @@ class DataCoordImpl:
 
     def _schedule(self, seg: SegmentInfo) -> None:
         """Dispatch the builds a flushed segment lacks, or announce it if it lacks none."""
-        missing = [r for r in self._indexes.vector_records(seg.collection_id) if self._lacks(seg, r)]
+        missing = [r for r in self._indexes.built_records(seg.collection_id) if self._lacks(seg, r)]
         if not missing:
             self._notify_ready(seg)
         for record in missing:
@@ -239,9 +240,9 @@ class DataCoordImpl:
     def _resume_builds(self) -> None:
         """After a restart: dispatch every build a flushed segment still lacks."""
         for coll in self._indexes.collections():
-            for record in self._indexes.vector_records(coll):
+            for record in self._indexes.built_records(coll):
                 for seg in self._segments.of_collection(coll, (SegmentState.FLUSHED,)):
-                    if record.info.field_name not in seg.index_files:
+                    if record.file_key not in seg.index_files:
                         self._builds.submit(seg, record)
 
     def _build_wanted(self, segment_id: int, index_id: int) -> bool:
@@ -251,13 +252,13 @@ class DataCoordImpl:
         if seg is None or seg.state != SegmentState.FLUSHED:
             return False
         record = self._indexes.get(seg.collection_id, index_id)
-        return record is not None and record.info.field_name not in seg.index_files
+        return record is not None and record.file_key not in seg.index_files
 
     def _on_built(self, segment_id: int, record: IndexRecord, path: str) -> None:
         if not self._build_wanted(segment_id, record.info.id):
             self._objects.delete(path)  # the segment or the index was dropped meanwhile
             return
-        seg = self._segments.set_index_file(segment_id, record.info.field_name, path)
+        seg = self._segments.set_index_file(segment_id, record.file_key, path)
         if seg is None:
             self._objects.delete(path)
             return
@@ -270,12 +271,12 @@ class DataCoordImpl:
             self._announce_if_complete(seg)
 
     def _announce_if_complete(self, seg: SegmentInfo) -> None:
-        if not any(self._lacks(seg, r) for r in self._indexes.vector_records(seg.collection_id)):
+        if not any(self._lacks(seg, r) for r in self._indexes.built_records(seg.collection_id)):
             self._notify_ready(seg)
 
     def _lacks(self, seg: SegmentInfo, record: IndexRecord) -> bool:
         """Whether ``seg`` still waits for a build of ``record`` (not built, not failed)."""
-        built = record.info.field_name in seg.index_files
+        built = record.file_key in seg.index_files
         return not built and (seg.id, record.info.id) not in self._failed_builds
 
     def _notify_ready(self, seg: SegmentInfo) -> None:

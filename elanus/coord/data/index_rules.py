@@ -4,8 +4,8 @@
   collection has dynamic fields) to ``$meta``: the name is then a dynamic key.
 - Vector fields are validated by :func:`elanus.core.index.parse_index_params`;
   scalar, JSON and dynamic fields by :mod:`elanus.coord.data.scalar_rules`, which
-  also gives a JSON index its path as a JSON pointer. Scalar indexes are metadata
-  only (filters scan; nothing is built).
+  also gives a JSON index its path as a JSON pointer. Scalar indexes are built per
+  segment like vector ones (see :mod:`elanus.core.scalar_index`).
 - An index name is unique in its collection. An empty name resolves to the name of
   the field's existing index (for a JSON field: the existing index on the same
   path), else to the field name, plus the JSON pointer for a JSON field

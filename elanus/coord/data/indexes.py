@@ -16,7 +16,9 @@ from elanus.cluster.types import IndexInfo
 from elanus.coord.data import codec, index_rules
 from elanus.coord.data.codec import IndexRecord
 from elanus.coord.data.index_rules import Checked
+from elanus.core import scalar_index
 from elanus.core.errors import UNEXPECTED, MilvusError
+from elanus.core.index.build_params import expand_params
 from elanus.storage.meta.base import MetaStore
 
 AMBIGUOUS_INDEX_NAME = "there are multiple indexes, please specify the index_name"
@@ -47,7 +49,8 @@ class IndexTable:
             field = checked.field
             info = IndexInfo(index_id, collection_id, field.name, field.field_id, name, dict(params),
                              created_ts, checked.json_pointer)
-            record = IndexRecord(info, checked.spec)
+            kind = "" if checked.spec is not None else scalar_index.build_kind(field, expand_params(params)) or ""
+            record = IndexRecord(info, checked.spec, kind)
             self._meta.put(codec.field_index_key(collection_id, index_id), codec.encode_index(record))
             self._by_collection.setdefault(collection_id, {})[index_id] = record
             return record, True
@@ -63,6 +66,10 @@ class IndexTable:
 
     def vector_records(self, collection_id: int) -> list[IndexRecord]:
         return [r for r in self.records(collection_id) if r.is_vector]
+
+    def built_records(self, collection_id: int) -> list[IndexRecord]:
+        """The indexes segments get files of (vector and built scalar indexes)."""
+        return [r for r in self.records(collection_id) if r.is_built]
 
     def get(self, collection_id: int, index_id: int) -> IndexRecord | None:
         with self._lock:

@@ -16,9 +16,10 @@ handling, in that order:
    must name the same field; it becomes a JSON pointer (``my_json['a'][0]`` → ``/a/0``,
    dynamic key ``k['a']`` → ``/k/a``).
 
-Scalar indexes are metadata only: nothing is built for them, and filters scan the
-columns vectorised whatever index covers them (a later change builds them). Only vector
-indexes are built and gate segment readiness.
+These are the validation rules only. What is built per sealed segment (and used by the
+filter planner) is decided by :func:`elanus.core.scalar_index.build_kind`: STL_SORT,
+INVERTED, BITMAP, Trie and HYBRID on scalar, Array and JSON (DOUBLE / VARCHAR / BOOL cast)
+targets; the rest (NGRAM, RTREE, JSON casts to JSON or ARRAY_*) stays metadata only.
 """
 
 from __future__ import annotations

@@ -26,6 +26,10 @@ class Balancer:
         self._channels[node] = self._channels.get(node, 0) + 1
         return node
 
+    def place_channel(self, node: int) -> None:
+        """Count a channel ``node`` already leads (taken over from a predecessor)."""
+        self._channels[node] = self._channels.get(node, 0) + 1
+
     def release_channel(self, node: int) -> None:
         self._channels[node] = max(0, self._channels.get(node, 0) - 1)
 
@@ -44,6 +48,20 @@ class Balancer:
         old = self._segments.pop(segment_id, None)
         if old is not None:
             self._rows[old[0]] = max(0, self._rows.get(old[0], 0) - old[1])
+
+    def node_rows(self, node: int) -> int:
+        return self._rows.get(node, 0)
+
+    def segments_on(self, node: int) -> list[tuple[int, int]]:
+        """(segment id, rows) of every segment placed on ``node``."""
+        return [(sid, rows) for sid, (n, rows) in self._segments.items() if n == node]
+
+    def forget_node(self, node: int) -> None:
+        """A lost node: it leads no channel and holds no segment any more."""
+        self._channels.pop(node, None)
+        self._rows.pop(node, None)
+        for sid in [sid for sid, (n, _) in self._segments.items() if n == node]:
+            del self._segments[sid]
 
     def segment_node(self, segment_id: int) -> int | None:
         held = self._segments.get(segment_id)

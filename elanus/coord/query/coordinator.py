@@ -21,6 +21,13 @@ Load of a collection (contracts step 5):
 index exists) repeats step 3 for one segment; a segment already served is reloaded in
 place (its new copy takes over the old copy's deletes) or moved and then released.
 
+Cluster membership (the process running the coordinator reports sessions): ``node_joined``
+moves segments from the fullest nodes onto the new node while that narrows the row gap
+(load on the new node, hand off to the delegator, then release the old copy, so reads
+always find one copy); ``node_lost`` gives the lost node's channels new delegators
+(replaying from the checkpoint, every sealed segment of the channel handed off again,
+without reloading copies that other nodes still hold) and loads its segments elsewhere.
+
 ``drop_segments`` (a truncate dropped them) takes segments out of their delegators'
 distributions and releases them; they are remembered so that a late ``segment_ready``
 or a load listing taken before the drop never serves them again.
@@ -44,7 +51,7 @@ from elanus.cluster.types import (
     SegmentInfo,
     SegmentState,
 )
-from elanus.coord.query import loadinfo
+from elanus.coord.query import loadinfo, placement
 from elanus.coord.query.balance import Balancer
 from elanus.coord.query.loadinfo import LoadInfo
 from elanus.core.errors import UNEXPECTED, MilvusError
@@ -70,6 +77,8 @@ class _Collection:
     released: bool = False
     error: str = ""
     dropped: set[int] = field(default_factory=set)  # truncated away: never serve again
+    rehome: set[int] = field(default_factory=set)  # still held by their node: only hand off again
+    adopted: bool = False  # placements persisted by a predecessor were taken over
 
     def in_scope(self, partition_id: int) -> bool:
         return self.partitions is None or partition_id in self.partitions
@@ -85,12 +94,17 @@ class QueryCoordImpl:
     """interfaces.QueryCoord (see the module docstring). Call :meth:`start` once the
     registry is complete to reload what was loaded before a restart."""
 
-    def __init__(self, registry: Registry, meta: MetaStore) -> None:
+    def __init__(self, registry: Registry, meta: MetaStore, *, adopt_placements: bool = False) -> None:
+        """``adopt_placements``: take over the placements persisted by a predecessor whose
+        nodes are still alive (cluster mode only: there node ids are never reused, while an
+        embedded restart brings back node 1 empty)."""
         self._registry = registry
         self._meta = meta
+        self._adopt_placements = adopt_placements
         self._lock = threading.Lock()
         self._collections: dict[int, _Collection] = {}
         self._balancer = Balancer()
+        self._dead: set[int] = set()  # lost query nodes (node ids are never reused)
         self._tasks: queue.Queue[tuple[Callable[[], None], threading.Event] | None] = queue.Queue()
         self._worker = threading.Thread(target=self._work, name="querycoord", daemon=True)
         self._worker.start()
@@ -134,7 +148,7 @@ class QueryCoordImpl:
         return self._registry.query_node(node_id)
 
     def _node_ids(self) -> list[int]:
-        return [n.node_id for n in self._registry.query_nodes()]
+        return [n.node_id for n in self._registry.query_nodes() if n.node_id not in self._dead]
 
     # ------------------------------------------------------------------ API
     def load(self, collection: CollectionInfo, partition_ids: tuple[int, ...] = (),
@@ -188,7 +202,11 @@ class QueryCoordImpl:
             percent = st.done * 100 // st.total if st.total else 0
             return LoadProgress(LoadState.LOADING, min(percent, 99))
         leaders = dict(st.leaders)
-        if all(self._node(n).channel_caught_up(ch) for ch, n in leaders.items()):
+        try:
+            caught_up = all(self._node(n).channel_caught_up(ch) for ch, n in leaders.items())
+        except MilvusError:  # a leader just went away; node_lost moves its channels
+            caught_up = False
+        if caught_up:
             st.loaded = True
             return LoadProgress(LoadState.LOADED, 100)
         return LoadProgress(LoadState.LOADING, 99)
@@ -243,6 +261,70 @@ class QueryCoordImpl:
                 out.append((seg, node))
         return out
 
+    # ------------------------------------------------------------------ membership
+    def node_joined(self, node_id: int) -> None:
+        """A query node joined: finish loads that had no node to run on, then give it a share
+        of the sealed segments (asynchronously)."""
+        self._submit(lambda: self._repair())
+        self._submit(lambda: self._rebalance(node_id))
+
+    def node_lost(self, node_id: int) -> None:
+        """A query node is gone: move its channels and segments to live nodes (asynchronously)."""
+        self._dead.add(node_id)
+        self._submit(lambda: self._recover_node(node_id))
+
+    def _repair(self) -> None:
+        """Load again every collection whose load failed or left a channel without a leader
+        (say, every query node was lost)."""
+        for st in list(self._collections.values()):
+            if not st.released and (st.error or set(st.info.channels) - st.leaders.keys()):
+                log.info("collection %d: resuming its load on the nodes now alive", st.info.id)
+                st.error = ""
+                self._run_load(st)
+
+    def _rebalance(self, new: int) -> None:
+        nodes = self._node_ids()
+        if new not in nodes or len(nodes) < 2:
+            return
+        held: list[tuple[int, int, int]] = []  # (rows, segment id, node)
+        for n in nodes:
+            if n != new:
+                held.extend((rows, sid, n) for sid, rows in self._balancer.segments_on(n))
+        moved = 0
+        for rows, sid, donor in sorted(held, reverse=True):
+            if self._balancer.node_rows(donor) - self._balancer.node_rows(new) <= rows:
+                continue  # moving it would not narrow the gap
+            st = next((c for c in self._collections.values() if sid in c.segments), None)
+            if st is None or st.released:
+                continue
+            seg = st.segments[sid]
+            deltas = self._registry.data_coord().list_delta_logs(seg.collection_id, seg.channel)
+            self._serve(st, seg, deltas, target=new)
+            moved += 1
+        if moved:
+            log.info("query node %d joined: moved %d segments onto it", new, moved)
+
+    def _recover_node(self, node_id: int) -> None:
+        self._balancer.forget_node(node_id)
+        for st in list(self._collections.values()):
+            if st.released:
+                continue
+            lost = {ch for ch, n in st.leaders.items() if n == node_id}
+            for ch in lost:
+                del st.leaders[ch]
+            redo = 0
+            for sid, seg in list(st.segments.items()):
+                node = self._balancer.segment_node(sid)
+                if node is None or seg.channel in lost:
+                    del st.segments[sid]  # listed again by the load steps below
+                    redo += 1
+                    if node is not None:
+                        st.rehome.add(sid)
+            if lost or redo:
+                log.warning("query node %d lost: collection %d re-leads %s, re-serves %d segments",
+                            node_id, st.info.id, sorted(lost), redo)
+                self._run_load(st)
+
     # ------------------------------------------------------------------ worker tasks
     def _run_load(self, st: _Collection) -> None:
         try:
@@ -269,6 +351,10 @@ class QueryCoordImpl:
         dc = self._registry.data_coord()
         checkpoints = {ch: dc.get_checkpoint(ch) for ch in info.channels}
         flushed = dc.list_segments(info.id, (SegmentState.FLUSHED,))
+        if not st.adopted:
+            st.adopted = True
+            if self._adopt_placements:
+                self._adopt(st, flushed)
         todo = [s for s in flushed if st.in_scope(s.partition_id) and s.id not in st.segments]
         st.total, st.done = len(info.channels) + len(todo), 0
         parts = st.partition_ids() if st.partitions is not None else ()
@@ -282,6 +368,7 @@ class QueryCoordImpl:
                 cp = checkpoints[ch]
                 self._node(node).watch_channel(info, ch, cp.offset if cp else 0, excluded, parts)
                 st.leaders[ch] = node
+                placement.save_leader(self._meta, info.id, ch, node)
             else:
                 self._node(node).watch_channel(info, ch, 0, excluded, parts)  # widen the scope
             st.done += 1
@@ -295,7 +382,10 @@ class QueryCoordImpl:
         log.info("collection %d: %d channels led, %d segments served", info.id, len(st.leaders),
                  len(st.segments))
 
-    def _serve(self, st: _Collection, seg: SegmentInfo, deltas: list[DeltaLogInfo]) -> None:
+    def _serve(self, st: _Collection, seg: SegmentInfo, deltas: list[DeltaLogInfo],
+               target: int | None = None) -> None:
+        """Load ``seg`` (on ``target``, else where it is, else on the emptiest node), hand it
+        to its channel's delegator, then release a copy left on another node."""
         if seg.id in st.dropped:
             return  # listed or announced before a truncate dropped it
         leader = st.leaders.get(seg.channel)
@@ -304,13 +394,45 @@ class QueryCoordImpl:
             return
         nodes = self._node_ids()
         old = self._balancer.segment_node(seg.id)
-        node = old if old in nodes else self._balancer.pick_segment_node(nodes)
-        self._node(node).load_segment(st.info, seg, deltas)
+        if target is not None and target in nodes:
+            node = target
+        else:
+            node = old if old in nodes else self._balancer.pick_segment_node(nodes)
+        if not (seg.id in st.rehome and node == old):
+            self._node(node).load_segment(st.info, seg, deltas)
+        st.rehome.discard(seg.id)
         self._node(leader).handoff(seg.channel, seg, node)
         self._balancer.place_segment(seg.id, node, seg.num_rows)
+        placement.save_segment(self._meta, st.info.id, seg.id, node, dict(seg.index_files))
         st.segments[seg.id] = seg
         if old is not None and old != node and old in nodes:
             self._node(old).release_segment(seg.id)
+
+    def _adopt(self, st: _Collection, flushed: list[SegmentInfo]) -> None:
+        """Take over the placements a predecessor persisted whose nodes are alive (see
+        :mod:`.placement`); segments it placed that are no longer flushed are released."""
+        found = placement.load(self._meta, st.info.id)
+        if not found.channels and not found.segments:
+            return
+        live = set(self._node_ids())
+        for ch, node in found.channels.items():
+            if node in live and ch in st.info.channels and ch not in st.leaders:
+                st.leaders[ch] = node
+                self._balancer.place_channel(node)
+        current = {s.id: s for s in flushed}
+        for sid, (node, index_files) in found.segments.items():
+            seg = current.get(sid)
+            if node not in live:
+                continue
+            if seg is None:
+                self._node(node).release_segment(sid)
+                placement.remove_segment(self._meta, st.info.id, sid)
+                continue
+            self._balancer.place_segment(sid, node, seg.num_rows)
+            if index_files == seg.index_files:
+                st.rehome.add(sid)  # held as it is: only hand it to the delegator again
+        log.info("collection %d: took over %d channel and %d segment placements", st.info.id,
+                 len(st.leaders), len(st.rehome))
 
     def _ready(self, st: _Collection, seg: SegmentInfo) -> None:
         if st.released or seg.channel not in st.leaders:
@@ -328,6 +450,7 @@ class QueryCoordImpl:
             self._balancer.release_channel(node)
         for sid in st.segments:
             self._release_segment(sid)
+        placement.remove_collection(self._meta, st.info.id)
         log.info("released collection %d", st.info.id)
 
     def _release_partitions(self, st: _Collection, removed: frozenset[int]) -> None:
@@ -338,7 +461,7 @@ class QueryCoordImpl:
             if seg.partition_id not in removed:
                 continue
             self._node(st.leaders[seg.channel]).drop_sealed(seg.channel, sid)
-            self._release_segment(sid)
+            self._release_segment(sid, st.info.id)
             del st.segments[sid]
 
     def _drop_segments(self, st: _Collection, ids: set[int]) -> None:
@@ -347,9 +470,13 @@ class QueryCoordImpl:
             leader = st.leaders.get(seg.channel)
             if leader is not None:
                 self._node(leader).drop_sealed(seg.channel, sid)
-            self._release_segment(sid)
+            self._release_segment(sid, st.info.id)
 
-    def _release_segment(self, segment_id: int) -> None:
+    def _release_segment(self, segment_id: int, collection_id: int = 0) -> None:
+        """Release the segment's copy; forget its persisted placement (unless the caller
+        removes the whole collection's, ``collection_id`` 0)."""
+        if collection_id:
+            placement.remove_segment(self._meta, collection_id, segment_id)
         holder = self._balancer.segment_node(segment_id)
         if holder is not None:
             self._node(holder).release_segment(segment_id)

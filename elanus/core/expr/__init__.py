@@ -6,7 +6,8 @@ vectorised over column batches.
 
 Pipeline: :mod:`parser` (LALR grammar ``filter.lark``, LRU-cached by text) → :mod:`binder`
 (names, template parameters, types, constant folding) → plan nodes (:mod:`compare`,
-:mod:`membership`, :mod:`pattern`, :mod:`logic`, :mod:`values`) evaluated with numpy.
+:mod:`membership`, :mod:`pattern`, :mod:`regex`, :mod:`logic`, :mod:`values`) evaluated with
+numpy; JSON-path extractions are cached per segment column (:mod:`pathcache`).
 Errors are :class:`FilterError` (a ``MilvusError`` with code 1100).
 """
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from elanus.core.expr import sample
 from elanus.core.expr import syntax as s
 from elanus.core.expr.compare import FLIP, BoolValue, CompareConst, CompareExprs, Range
 from elanus.core.expr.errors import ExprError
@@ -90,12 +91,22 @@ class Binder:
             s.Index: self.column, s.Unary: self._unary, s.Not: self._not, s.BinOp: self._binop,
             s.Compare: self._compare, s.In: self._in, s.Like: self._like, s.BoolOp: self._boolop,
             s.IsNull: self._is_null, s.Exists: self._exists, s.Call: self._call,
+            s.Regex: self._regex, s.BadLiteral: self._bad_literal,
         }
 
     # -- entry points ---------------------------------------------------------------------
 
     def predicate(self, node: s.Node) -> Predicate:
-        """The plan of a whole filter expression (boolean, or a bare Bool field)."""
+        """The plan of a whole filter expression (boolean, or a bare Bool field). A
+        ``random_sample(f)`` is taken here: as the whole filter, or the last operand of the
+        top-level ``and`` (see :mod:`sample`)."""
+        if sample.is_sample(node):
+            return sample.RandomSample(ConstPred(True), sample.sample_factor(self, node))
+        if isinstance(node, s.BoolOp) and node.op == "and" and sample.is_sample(node.operands[-1]):
+            factor = sample.sample_factor(self, node.operands[-1])
+            rest = node.operands[:-1]
+            return sample.RandomSample(self.predicate(rest[0] if len(rest) == 1 else s.BoolOp("and", rest)),
+                                       factor)
         bound = self.bind(node)
         message = f"predicate is not a boolean expression: {self.text}, data type: {describe(bound)}"
         return self.as_predicate(bound, message)
@@ -166,6 +177,9 @@ class Binder:
         if isinstance(node.value, int) and not isinstance(node.value, bool):
             check_int64(node.value, node.text)
         return Const(node.value)
+
+    def _bad_literal(self, node: s.BadLiteral) -> Const:
+        raise ExprError(node.detail, node.line, node.column)
 
     def _list(self, node: s.ListLit) -> Const:
         values = []
@@ -349,6 +363,8 @@ class Binder:
     # -- logic, nulls ---------------------------------------------------------------------
 
     def _not(self, node: s.Not) -> Bound:
+        if sample.is_sample(node.operand):
+            raise sample.misplaced("unary")
         operand = self.bind(node.operand)
         if isinstance(operand, Const):
             if not isinstance(operand.value, bool):
@@ -357,6 +373,8 @@ class Binder:
         return Not(self.as_predicate(operand, "not op can only be applied on boolean expression"))
 
     def _boolop(self, node: s.BoolOp) -> Bound:
+        if any(map(sample.is_sample, node.operands)):
+            raise sample.misplaced("and" if node.op == "and" else "logical or")
         message = f"'{node.op}' can only be used between boolean expressions"
         absorbing = node.op == "or"  # `true or x` is true; `false and x` is false
         children: list[Predicate] = []
@@ -403,6 +421,11 @@ class Binder:
         if not column.path:
             raise ExprError("exists operations are only supportted on json key")
         return Exists(column)
+
+    def _regex(self, node: s.Regex) -> Bound:
+        from elanus.core.expr.regex import bind_regex  # needs the binder; avoid a cycle
+
+        return bind_regex(self, node)
 
     def _call(self, node: s.Call) -> Bound:
         from elanus.core.expr.functions import bind_call  # functions need the binder; avoid a cycle

@@ -39,6 +39,11 @@ class Filter:
         self._pk = next((f.name for f in schema.fields if f.is_primary), None)
 
     @property
+    def root(self) -> Predicate:
+        """The bound plan tree (read-only; a planner may build a new Filter around a rewrite)."""
+        return self._root
+
+    @property
     def always_true(self) -> bool:
         """Whether the filter accepts every row (empty expression, or folded to ``true``)."""
         return isinstance(self._root, ConstPred) and self._root.value

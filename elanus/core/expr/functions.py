@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from elanus.core.expr.binder import Binder, Bound
 
 _NOT_YET = frozenset({
-    "text_match", "text_match_fuzzy", "phrase_match", "random_sample", "element_filter", "match_all",
+    "text_match", "text_match_fuzzy", "phrase_match", "element_filter", "match_all",
     "match_any", "match_least", "match_most", "match_exact", "st_equals", "st_touches", "st_overlaps",
     "st_crosses", "st_contains", "st_intersects", "st_within", "st_dwithin", "st_isvalid",
 })
@@ -114,8 +114,12 @@ _FUNCTIONS: dict[str, Callable[[Binder, s.Call], Bound]] = {
 
 
 def bind_call(binder: Binder, node: s.Call) -> Bound:
-    """The plan of a function call."""
+    """The plan of a function call (``random_sample`` only where :meth:`Binder.predicate`
+    takes it: the whole filter, or the last operand of the top-level ``and``)."""
     name = node.name.lower()
+    if name == "random_sample":
+        raise ExprError("random sample expression can only be the whole filter or the last operand "
+                        "of its top-level 'and'")
     bind = _FUNCTIONS.get(name)
     if bind is not None:
         return bind(binder, node)

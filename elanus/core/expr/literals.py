@@ -4,7 +4,7 @@
   (``010 == 8``, as Go's ``strconv.ParseInt(s, 0, 64)`` reads it). The value is returned
   unbounded; int64 range is checked by the binder, which alone knows whether a unary minus
   applies (``-9223372036854775808`` is valid).
-- Floats: decimal and C99 hex floats (``0x1.8p3``).
+- Floats: decimal and C99 hex floats (``0x1.8p3``); a value beyond float64 is an error.
 - Strings: ``"..."`` or ``'...'`` with an optional ``u8``/``u``/``U``/``L`` prefix and Go
   escapes (``\\n``, ``\\t``, ``\\\\``, ``\\'``, ``\\"``, ``\\xhh``, ``\\ooo``, ``\\uhhhh``,
   ``\\Uhhhhhhhh``...). An unknown escape is an error, as Go's ``strconv.Unquote`` makes it.
@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from elanus.core.expr.errors import ExprError
@@ -43,10 +44,15 @@ def parse_int(text: str) -> int:
 
 
 def parse_float(text: str) -> float:
-    """Value of a FLOAT token, decimal or hexadecimal."""
-    if text[:2].lower() == "0x":
-        return float.fromhex(text)
-    return float(text)
+    """Value of a FLOAT token, decimal or hexadecimal; beyond float64 is an error (Go's
+    ``ParseFloat`` range error, which Milvus reports)."""
+    try:
+        value = float.fromhex(text) if text[:2].lower() == "0x" else float(text)
+    except OverflowError:
+        value = math.inf
+    if math.isinf(value):
+        raise ExprError(f'strconv.ParseFloat: parsing "{text}": value out of range')
+    return value
 
 
 def decode_string(text: str) -> str:

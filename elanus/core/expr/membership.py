@@ -3,7 +3,8 @@
 ``in`` on a typed column is ``np.isin`` over values pre-cast to the column's type (so a
 Float field matches float32-rounded constants, as segcore casts them); on VarChar it is a
 hash-set probe per row at C speed; on JSON values the probe is per type kind, so ``1``
-never matches ``true``. A missing JSON key, or a JSON null, is null.
+never matches ``true``. A missing JSON key, a JSON null, or a value of a kind the list does
+not hold (a string for ``in [1, 2]``) is null, so ``not in`` does not match it either.
 
 ``json_contains*`` / ``array_contains*`` test the elements of an array value (an Array
 field's row or a JSON array): ``contains`` one value, ``contains_all`` every listed value,
@@ -116,20 +117,26 @@ class Term(OperandPredicate):
         return not_mask(mask) if self.negated else mask
 
     def _json(self, vec: Vec, n: int) -> Mask:
+        # Only values of a kind the list holds are known (Milvus casts each row to the
+        # list's type): `j["a"] not in [2]` is unknown, not true, where a is "x" or [2].
         codes = json_codes(vec)
-        valid = and_valid(vec.valid, (codes != jv.ABSENT) & (codes != jv.NULL))
         out = np.zeros(n, dtype=np.bool_)
+        if not self._keys:  # `in []`: false wherever a value exists
+            present = (codes != jv.ABSENT) & (codes != jv.NULL)
+            return out, and_valid(vec.valid, None if present.all() else present)
+        comparable = np.zeros(n, dtype=np.bool_)
         for kind, keys in self._keys.items():
             select = jv.numeric_mask(codes) if kind == jv.INT else codes == kind
-            if valid is not None:
-                select &= valid
+            if vec.valid is not None:
+                select &= vec.valid
+            comparable |= select
             count = int(select.sum())
             if count:
                 rows = vec.data[select].tolist()
                 if kind == jv.LIST:
                     rows = list(map(jv.strict_key, rows))
                 out[select] = bool_array(map(keys.__contains__, rows))
-        return out, valid
+        return out, None if comparable.all() else comparable
 
 
 CONTAINS, CONTAINS_ALL, CONTAINS_ANY = "Contains", "ContainsAll", "ContainsAny"

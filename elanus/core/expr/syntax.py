@@ -30,6 +30,17 @@ class Literal(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class BadLiteral(Node):
+    """A string token whose escapes do not decode (``"a\\%"``): an error wherever a value is
+    needed, but a valid regex pattern (Milvus hands ``=~`` patterns over undecoded)."""
+
+    text: str
+    detail: str
+    line: int | None = None
+    column: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ListLit(Node):
     items: tuple[Node, ...]
 
@@ -100,6 +111,15 @@ class Like(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class Regex(Node):
+    """``operand =~ pattern`` (``negated``: ``!~``), a partial (substring) RE2 match."""
+
+    operand: Node
+    pattern: Node
+    negated: bool
+
+
+@dataclass(frozen=True, slots=True)
 class BoolOp(Node):
     """``and`` / ``or`` over two or more operands (a flat chain of one operator)."""
 
@@ -149,6 +169,10 @@ def render(node: Node) -> str:
         case Literal(value=value, text=text):
             numeric = isinstance(value, int | float) and not isinstance(value, bool)
             return text if numeric else render_value(value)
+        case BadLiteral(text=text):
+            return text
+        case Regex(operand=operand, pattern=pattern, negated=negated):
+            return f"{_wrap(operand)} {'!~' if negated else '=~'} {_wrap(pattern)}"
         case ListLit(items=items):
             return "[" + ", ".join(render(i) for i in items) + "]"
         case Name(name=name):
@@ -186,5 +210,5 @@ def render(node: Node) -> str:
 
 def _wrap(node: Node) -> str:
     """Operands that are themselves operators are parenthesised so the text re-parses alike."""
-    simple = isinstance(node, Literal | ListLit | Name | Index | Template | Call)
+    simple = isinstance(node, Literal | BadLiteral | ListLit | Name | Index | Template | Call)
     return render(node) if simple else f"({render(node)})"

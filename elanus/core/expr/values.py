@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from elanus.core.expr import jsonvalues as jv
+from elanus.core.expr import pathcache
 from elanus.core.expr.runtime import EvalContext, ValueExpr, Vec, and_valid, json_codes
 from elanus.core.expr.syntax import Key
 from elanus.core.schema import DataType, FieldSchema
@@ -113,13 +114,15 @@ class ColumnRef(ValueExpr):
                     valid = and_valid(valid, pc.is_valid(raw).to_numpy(zero_copy_only=False))
                 return Vec(raw, valid, self.dtype)
             return Vec(np.asarray(raw), valid, self.dtype)
-        values, codes = jv.extract(np.asarray(raw, dtype=object), self.path)
+        # cached per segment column and path; the arrays are shared, never written to
+        values, codes = pathcache.extract(np.asarray(raw, dtype=object), self.path)
         if not self.is_element:
             return Vec(values, valid, DataType.JSON, codes)
         present = (codes != jv.ABSENT) & (codes != jv.NULL)
         valid = and_valid(valid, None if present.all() else present)
         np_type = _ELEMENT_NUMPY.get(self.dtype)
         if np_type is None:  # strings: keep objects, blank the absent slots for safety
+            values = values.copy()
             values[~present] = ""
             return Vec(values, valid, self.dtype)
         data = np.zeros(len(values), dtype=np_type)

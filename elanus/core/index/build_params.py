@@ -19,6 +19,7 @@ import numpy as np
 from elanus.core.errors import INDEX_NOT_SUPPORTED, PARAMETER_INVALID, MilvusError, invalid_parameter
 from elanus.core.index.extra_params import EXTRA_TYPES, extra_spec
 from elanus.core.index.param_values import string_param
+from elanus.core.index.sparse_params import sparse_spec
 from elanus.core.index.spec import (
     AUTOINDEX,
     AUTOINDEX_BINARY_NLIST,
@@ -110,14 +111,20 @@ def parse_index_params(field: FieldSchema, params: Mapping[str, str]) -> IndexSp
     - Build parameters absent from ``params`` take knowhere's defaults; keys
       that do not apply to the index type are ignored (knowhere ignores them).
 
+    Sparse fields are checked by :func:`~elanus.core.index.sparse_params.sparse_spec`.
+
     Raises ``MilvusError`` 1100 for invalid requests and 701 for valid Milvus
-    requests Elanus cannot serve yet (sparse fields, other index types).
+    requests Elanus cannot serve yet (other index types).
     """
     flat = expand_params(params)
     requested = flat.get(INDEX_TYPE_KEY, "")
     dtype = field.dtype
     if not dtype.is_vector:
         raise invalid_parameter(f"index {requested or AUTOINDEX} only supports vector data type")
+    if dtype is DataType.SPARSE_FLOAT_VECTOR:
+        if requested not in ("", AUTOINDEX):
+            _check_known_type(requested, field)
+        return sparse_spec(field, flat)
     if dtype not in _BUILT:
         raise MilvusError(
             INDEX_NOT_SUPPORTED,

@@ -33,7 +33,9 @@ echoes the request's parameters).
 
 Float16, BFloat16 and Int8 vectors are indexed as their float32 values. The binary
 types (BIN_FLAT, BIN_IVF_FLAT) build a
-:class:`~elanus.core.index.binary_index.BinaryIndex` over the packed rows instead.
+:class:`~elanus.core.index.binary_index.BinaryIndex` over the packed rows instead, and the
+sparse types (SPARSE_INVERTED_INDEX, SPARSE_WAND) a
+:class:`~elanus.core.index.sparse_index.SparseIndex` over the column's row bytes.
 
 Small segments: IVF types are built with ``min(nlist, n)`` lists, so any
 non-empty segment builds (k-means cannot make more centroids than points);
@@ -56,6 +58,7 @@ from elanus.core.index.brute_force import normalize_rows
 from elanus.core.index.faiss_glue import faiss
 from elanus.core.index.faiss_index import FaissIndex
 from elanus.core.index.protocol import VectorIndex
+from elanus.core.index.sparse_index import SparseIndex, build_sparse, load_sparse
 from elanus.core.index.spec import IndexSpec, IndexType, MetricType
 from elanus.core.index.threads import use_build_threads
 from elanus.core.schema import DataType
@@ -70,7 +73,7 @@ _REFINE_QUANTIZERS = {
 }
 
 
-def build(spec: IndexSpec, vectors: npt.ArrayLike) -> FaissIndex | BinaryIndex:
+def build(spec: IndexSpec, vectors: npt.ArrayLike) -> FaissIndex | BinaryIndex | SparseIndex:
     """Build an index of kind ``spec`` over ``vectors``, the field's column form
     (n, spec.dim) for the float types, (n, spec.dim / 8) packed bits for binary; n >= 0.
 
@@ -80,6 +83,8 @@ def build(spec: IndexSpec, vectors: npt.ArrayLike) -> FaissIndex | BinaryIndex:
     """
     if spec.index_type.is_binary:
         return build_binary(spec, vectors)
+    if spec.index_type.is_sparse:
+        return build_sparse(spec, np.asarray(vectors, dtype=object))
     if spec.vector_type is not DataType.FLOAT_VECTOR:
         vectors = vector_types.to_float32(spec.vector_type, vectors)
     x = np.ascontiguousarray(vectors, dtype=np.float32)
@@ -102,8 +107,11 @@ def load(data: bytes | bytearray | memoryview) -> VectorIndex:
 
     Raises MilvusError (unexpected error) if ``data`` is not a valid index blob.
     """
-    if serde.peek_spec(data).index_type.is_binary:
+    kind = serde.peek_spec(data).index_type
+    if kind.is_binary:
         return load_binary(data)
+    if kind.is_sparse:
+        return load_sparse(data)
     spec, index = serde.decode(data)
     return FaissIndex(spec, index)
 

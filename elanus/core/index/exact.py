@@ -31,6 +31,7 @@ from elanus.core.index.brute_force import (
     padding,
     select_topk,
 )
+from elanus.core.index.sparse_index import sparse_search
 from elanus.core.index.spec import MetricType
 from elanus.core.schema import DataType
 
@@ -42,9 +43,12 @@ _BLOCK = 1 << 21  # uint64 words per temporary (16 MiB)
 def exact_search(vector_type: DataType, values: npt.ArrayLike, queries: npt.ArrayLike, k: int, metric: str,
                  valid: npt.ArrayLike | None = None) -> tuple[FloatMatrix, OffsetMatrix]:
     """Exact top-``k`` over a vector column of ``vector_type`` (its column form, see
-    :mod:`elanus.core.vectors`); ``queries`` are float32 (packed uint8 for binary)."""
+    :mod:`elanus.core.vectors`); ``queries`` are float32 (packed uint8 for binary, an
+    object array of row bytes for sparse, see :mod:`elanus.core.sparse`)."""
     if vector_type is DataType.BINARY_VECTOR:
         return binary_search(values, queries, k, metric, valid)
+    if vector_type is DataType.SPARSE_FLOAT_VECTOR:
+        return sparse_search(np.asarray(values), np.asarray(queries), k, metric, valid)
     if vector_type is not DataType.FLOAT_VECTOR:
         values = vectors.to_float32(vector_type, values)
     return brute_force_search(values, queries, k, metric, valid)

@@ -21,6 +21,7 @@ from typing import Any
 
 from elanus.core.errors import OPERATION_NOT_SUPPORTED, PARAMETER_INVALID, MilvusError, invalid_parameter
 from elanus.core.index.param_values import float_json_param, json_param
+from elanus.core.index.sparse_params import drop_ratio_search
 from elanus.core.index.spec import (
     DEFAULT_METRIC,
     EF_MIN_DEFAULT,
@@ -54,6 +55,7 @@ class SearchParams:
     refine_k: float | None = None  # IVF_RABITQ: refine_k * k candidates are re-ranked
     reorder_k: int | None = None  # SCANN: this many candidates are re-ranked (default k)
     ef_key: str = "ef"  # the graph search-list parameter's name (DISKANN: search_list_size)
+    drop_ratio_search: float = 0.0  # sparse: share of each query's smallest values ignored
 
     def ef_for(self, k: int) -> int:
         """The HNSW candidate-list size for a top-``k`` search.
@@ -97,6 +99,8 @@ def parse_search_params(spec: IndexSpec | None, metric: str | None, params: Mapp
     if any(key in flat for key in _RANGE_SEARCH_KEYS):
         raise MilvusError(OPERATION_NOT_SUPPORTED, "unsupported operation: range search is not supported yet")
 
+    if spec is not None and spec.index_type.is_sparse:
+        return SearchParams(_resolve_metric(spec, metric), drop_ratio_search=drop_ratio_search(flat))
     resolved = _resolve_metric(spec, metric)
     if spec is None or spec.index_type is IndexType.FLAT or spec.index_type is IndexType.BIN_FLAT:
         return SearchParams(resolved)

@@ -125,3 +125,33 @@ def decode(data: bytes | bytearray | memoryview) -> tuple[IndexSpec, Any]:
         raise unexpected(f"corrupt vector index: payload has d={index.d}, ntotal={index.ntotal}; "
                          f"meta says d={spec.dim}, ntotal={ntotal}")
     return spec, index
+
+
+def encode_arrays(spec: IndexSpec, ntotal: int, arrays: dict[str, np.ndarray]) -> bytes:
+    """Serialize an index held as plain 1-D numpy arrays (the sparse index): the meta adds
+    ``"arrays": [[name, dtype, length], ...]``; the payload is their bytes in that order."""
+    parts = [np.ascontiguousarray(a) for a in arrays.values()]
+    layout = [[name, a.dtype.str, len(a)] for name, a in zip(arrays, parts, strict=True)]
+    meta = json.dumps({"spec": spec.to_dict(), "ntotal": int(ntotal), "arrays": layout},
+                      separators=(",", ":")).encode()
+    return b"".join([_HEADER.pack(MAGIC, FORMAT_VERSION, 0, len(meta)), meta, *(a.data for a in parts)])
+
+
+def decode_arrays(data: bytes | bytearray | memoryview) -> tuple[IndexSpec, int, dict[str, np.ndarray]]:
+    """Inverse of :func:`encode_arrays`: (spec, ntotal, read-only array views of ``data``).
+
+    Raises MilvusError (unexpected error) when the lengths do not add up.
+    """
+    spec, ntotal, meta, view, start = _read(data)
+    out: dict[str, np.ndarray] = {}
+    pos = start
+    try:
+        for name, dtype, length in meta["arrays"]:
+            dt = np.dtype(dtype)
+            out[name] = np.frombuffer(view, dtype=dt, count=int(length), offset=pos)
+            pos += dt.itemsize * int(length)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise unexpected(f"corrupt vector index: {exc}") from None
+    if pos != len(view):
+        raise unexpected("corrupt vector index: array payload does not match the meta")
+    return spec, ntotal, out

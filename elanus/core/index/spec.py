@@ -8,7 +8,7 @@ knows how it was made.
 
 Invariants of an ``IndexSpec`` (checked in ``__post_init__``):
 
-- ``dim >= 1``;
+- ``dim >= 1``, except for sparse vectors, which have no dimension (``dim == 0``);
 - the build parameters of its own index type are set and in Milvus's ranges,
   and the parameters of other index types are ``None`` (so two specs that
   build the same index compare equal);
@@ -17,7 +17,10 @@ Invariants of an ``IndexSpec`` (checked in ``__post_init__``):
 - ``vector_type`` is the field's Milvus vector type: the binary index types
   (BIN_FLAT, BIN_IVF_FLAT) go with BinaryVector and the binary metrics, the
   others with Float/Float16/BFloat16/Int8 vectors (indexed as float32) and
-  L2/IP/COSINE; ``dim`` counts bits for binary vectors (a multiple of 8).
+  L2/IP/COSINE; ``dim`` counts bits for binary vectors (a multiple of 8); the sparse
+  types (SPARSE_INVERTED_INDEX, SPARSE_WAND) go with SparseFloatVector and IP only, with
+  ``drop_ratio_build`` in ``[0, 1)`` and ``inverted_index_algo`` one of
+  :data:`SPARSE_ALGOS` (both None for every other type).
 """
 
 from __future__ import annotations
@@ -68,6 +71,10 @@ MAX_DEGREE_MILVUS = 56
 SEARCH_LIST_RANGE = (1, INT32_MAX)
 SEARCH_LIST_MILVUS = 100
 REFINE_TYPES = ("sq6", "sq8", "fp16", "bf16", "fp32", "flat")
+# Milvus's SparseInvertedIndexAlgos (indexparamcheck/constraints.go); every one is served
+# by the same exact inverted-index scoring here (see elanus.core.index.sparse_index).
+SPARSE_ALGOS = ("TAAT_NAIVE", "DAAT_WAND", "DAAT_MAXSCORE", "BLOCK_MAX_MAXSCORE", "BLOCK_MAX_WAND", "SINDI")
+SPARSE_ALGO_DEFAULT = "DAAT_MAXSCORE"
 
 
 class IndexType(StrEnum):
@@ -84,6 +91,9 @@ class IndexType(StrEnum):
     IVF_RABITQ = "IVF_RABITQ"  # faiss IndexIVFRaBitQ, refined by an SQ/FP16/BF16/flat copy if asked
     SCANN = "SCANN"  # IVF + 4-bit PQ fast scan (m = dim / sub_dim), refined on raw vectors
     DISKANN = "DISKANN"  # an in-memory HNSW graph of degree max_degree (M = max_degree / 2)
+    # Sparse vectors: an exact inverted index (postings per dimension), both types.
+    SPARSE_INVERTED_INDEX = "SPARSE_INVERTED_INDEX"
+    SPARSE_WAND = "SPARSE_WAND"
 
     @property
     def is_ivf(self) -> bool:
@@ -99,6 +109,10 @@ class IndexType(StrEnum):
     @property
     def is_binary(self) -> bool:
         return self in (IndexType.BIN_FLAT, IndexType.BIN_IVF_FLAT)
+
+    @property
+    def is_sparse(self) -> bool:
+        return self in (IndexType.SPARSE_INVERTED_INDEX, IndexType.SPARSE_WAND)
 
 
 class MetricType(StrEnum):
@@ -163,11 +177,22 @@ class IndexSpec:
     max_degree: int | None = None
     search_list_size: int | None = None
     refine_type: str | None = None
+    drop_ratio_build: float | None = None
+    inverted_index_algo: str | None = None
 
     def __post_init__(self) -> None:
         # These are programming errors (user input is checked, with Milvus's
         # texts, by parse_index_params), hence ValueError and not MilvusError.
-        if self.dim < 1:
+        sparse = self.vector_type is DataType.SPARSE_FLOAT_VECTOR
+        if sparse != self.index_type.is_sparse or (sparse and self.metric_type is not MetricType.IP):
+            raise ValueError(f"{self.index_type}/{self.metric_type} cannot index a {self.vector_type.display}")
+        if sparse:
+            if self.dim != 0 or self.drop_ratio_build is None or not 0 <= self.drop_ratio_build < 1 \
+                    or self.inverted_index_algo not in SPARSE_ALGOS:
+                raise ValueError(f"invalid sparse index spec {self}")
+        elif self.drop_ratio_build is not None or self.inverted_index_algo is not None:
+            raise ValueError(f"sparse parameters do not apply to {self.index_type}")
+        if self.dim < 1 and not sparse:
             raise ValueError(f"dim must be >= 1, got {self.dim}")
         binary = self.vector_type is DataType.BINARY_VECTOR
         if self.index_type.is_binary != binary or self.metric_type.is_binary != binary:
@@ -208,6 +233,9 @@ class IndexSpec:
             out.update(refine="true", refine_type=self.refine_type)
         if self.index_type is IndexType.SCANN:
             out["with_raw_data"] = "true" if self.refine_type is not None else "false"
+        if self.index_type.is_sparse:
+            out.update(drop_ratio_build=f"{self.drop_ratio_build:g}",
+                       inverted_index_algo=str(self.inverted_index_algo))
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -244,6 +272,8 @@ _PARAMS_OF: dict[IndexType, frozenset[str]] = {
     IndexType.IVF_RABITQ: frozenset({"nlist"}),
     IndexType.SCANN: frozenset({"nlist", "sub_dim"}),
     IndexType.DISKANN: frozenset({"max_degree", "search_list_size"}),
+    IndexType.SPARSE_INVERTED_INDEX: frozenset(),
+    IndexType.SPARSE_WAND: frozenset(),
 }
 # Index types that may carry a refine step (a second, more exact copy that re-ranks).
 _REFINED = (IndexType.IVF_RABITQ, IndexType.SCANN)

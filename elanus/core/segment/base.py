@@ -191,8 +191,14 @@ class SegmentBase(ABC):
             mask = np.zeros(n, dtype=np.bool_)
             mask[cand[self._eval_rows(flt, cand)]] = True
         else:
+            flt = self._planned(flt)
             mask = np.asarray(flt.evaluate(self._filter_columns(flt, n, None), n), dtype=np.bool_)
         return mask if base is None else mask & base
+
+    def _planned(self, flt: FilterLike) -> FilterLike:
+        """The form of ``flt`` to evaluate over all rows ``[0, n)``: a segment with scalar
+        indexes answers some leaves from them (identical results); here, ``flt`` itself."""
+        return flt
 
     def _candidates(self, values: Any, n: int) -> np.ndarray:
         pk_col = self.column(self.pk_name)

@@ -3,11 +3,17 @@
 Loaded from ``insert_log/.../data.parquet`` (the user fields the collection had when it
 was written, plus ``$ts``; fields added later read as their default value or null, see
 :mod:`elanus.core.segment.evolve`), memory-mapped when the object store has a local file,
-and from the segment's serialised vector indexes. Raw vectors are not even decoded when
+and from the segment's serialised vector and scalar indexes. Raw vectors are not even decoded when
 the field's index reconstructs them exactly (``has_raw_data``); otherwise (IVF_SQ8/IVF_PQ,
 COSINE, no index) they are kept for output fields and exact search — memory-mapped from a
 local file when the query node gives ``load`` a spill directory and an index serves the
 searches (:mod:`elanus.core.segment.spill`).
+
+Scalar indexes (``index_files`` keys ``{field}#{index id}``, see
+:mod:`elanus.core.scalar_index`) answer filter leaves on their targets: each filter is
+planned once per segment (:func:`elanus.core.scalar_index.planner.plan`, cached by filter
+identity) when it is evaluated over the whole segment; pk point lookups still scan their
+few candidate rows.
 
 Immutable except for delete timestamps and schema updates (``update_schema``). A sorted
 pk index (built at load, off the request path) serves point lookups, delete matching and
@@ -19,8 +25,8 @@ from __future__ import annotations
 import logging
 import mmap
 import os
-from collections.abc import Collection, Mapping
-from typing import Any
+from collections.abc import Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -34,8 +40,12 @@ from elanus.core.schema import CollectionSchema
 from elanus.core.segment.base import DEFAULT_METRIC, SegmentBase
 from elanus.core.segment.deletes import DeleteState, PkIndex
 from elanus.core.segment.evolve import missing_fields, with_absent_fields
+from elanus.core.segment.filtering import FilterLike
 from elanus.core.segment.spill import is_spilled, spill
 from elanus.storage.objects.base import ObjectStore
+
+if TYPE_CHECKING:
+    from elanus.core.scalar_index import KeyedIndex
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +94,8 @@ class SealedSegment(SegmentBase):
     """An immutable segment with optional vector indexes (see the module docstring)."""
 
     def __init__(self, info: SegmentInfo, schema: CollectionSchema, columns: Columns,
-                 insert_ts: np.ndarray, indexes: Mapping[str, VectorIndex] | None = None) -> None:
+                 insert_ts: np.ndarray, indexes: Mapping[str, VectorIndex] | None = None,
+                 scalar_indexes: Sequence[KeyedIndex] = ()) -> None:
         super().__init__(info.id, info.collection_id, info.partition_id, schema)
         self.info = info
         self._n = len(insert_ts)
@@ -96,6 +107,11 @@ class SealedSegment(SegmentBase):
                 raise ValueError(f"index of {name} has {index.ntotal} rows, segment {info.id} has {self._n}")
             if index.has_raw_data:
                 self._cols.pop(name, None)  # the index holds the exact vectors: keep one copy
+        for sx in scalar_indexes:
+            if sx.num_rows != self._n:
+                raise ValueError(f"scalar index {sx!r} has {sx.num_rows} rows, segment {info.id} has {self._n}")
+        self._scalar = list(scalar_indexes)
+        self._plans: dict[int, tuple[FilterLike, FilterLike]] = {}
         self._deletes = DeleteState(self._n)
         self._pk_index = PkIndex(self._cols[self.pk_name])
         self._max_ts = int(self._ts.max()) if self._n else 0
@@ -108,8 +124,14 @@ class SealedSegment(SegmentBase):
         ``spill_dir``, raw vectors an index does not hold (read for output fields only)
         are memory-mapped from a file there instead of kept on the heap (see :mod:`spill`)."""
         indexes: dict[str, VectorIndex] = {}
+        scalars: list[KeyedIndex] = []
         for field_name, key in info.index_files.items():
-            if schema.get(field_name) is not None:
+            if "#" in field_name:  # a scalar index: {field}#{index id}
+                if schema.get(field_name.split("#", 1)[0]) is not None:
+                    from elanus.core import scalar_index  # the filter engine, loaded on first use
+
+                    scalars.append(scalar_index.load(read_object(objects, key)))
+            elif schema.get(field_name) is not None:
                 indexes[field_name] = load(read_object(objects, key))
         # Vectors an index reconstructs exactly are never decoded (the index is their copy);
         # nullable ones are, for their validity.
@@ -128,12 +150,13 @@ class SealedSegment(SegmentBase):
                 col = columns.get(name)
                 if col is not None and col.dtype != object and not index.has_raw_data:
                     columns[name] = spill(col, spill_dir)
-        seg = cls(info, schema, columns, insert_ts, indexes)
+        seg = cls(info, schema, columns, insert_ts, indexes, scalars)
         if deltas:
             pairs = read_deltas(objects, deltas)
             if pairs is not None:
                 seg.apply_delete(pairs[0], pairs[1])
-        log.debug("loaded segment %d: %d rows, indexes %s", info.id, seg.num_rows, sorted(indexes))
+        log.debug("loaded segment %d: %d rows, indexes %s, scalar indexes %s", info.id, seg.num_rows,
+                  sorted(indexes), scalars)
         return seg
 
     def adopt_deletes(self, old: SealedSegment) -> None:
@@ -164,6 +187,7 @@ class SealedSegment(SegmentBase):
         for col in self._cols.values():
             if not is_spilled(col):
                 total += col.nbytes + (64 * len(col) if col.dtype == object else 0)
+        total += sum(sx.memory_bytes for sx in self._scalar)
         return total + sum(index.memory_bytes for index in self._indexes.values())
 
     @property
@@ -189,6 +213,28 @@ class SealedSegment(SegmentBase):
         if index is None:
             raise KeyError(f"segment {self.segment_id} has no column {name}")
         return index.reconstruct(rows)
+
+    @property
+    def scalar_indexes(self) -> tuple[KeyedIndex, ...]:
+        return tuple(self._scalar)
+
+    def _planned(self, flt: FilterLike) -> FilterLike:
+        """``flt`` with the leaves this segment's scalar indexes answer (see the module docstring)."""
+        if not self._scalar:
+            return flt
+        from elanus.core.expr import Filter
+        from elanus.core.scalar_index.planner import plan
+
+        if not isinstance(flt, Filter):
+            return flt
+        hit = self._plans.get(id(flt))
+        if hit is not None and hit[0] is flt:
+            return hit[1]
+        planned = plan(flt, self.schema, self._scalar, self._n)
+        if len(self._plans) >= 64:
+            self._plans.clear()
+        self._plans[id(flt)] = (flt, planned)  # holds flt, so its id is not reused meanwhile
+        return planned
 
     def _insert_mask(self, t: int, n: int) -> np.ndarray | None:
         # A sealed copy may hold rows newer than the delegator's tsafe (it was flushed

@@ -194,7 +194,11 @@ def jcmp(v: Any, op: str, c: Any) -> bool | None:
 
 
 def jin(v: Any, values: list[Any]) -> bool | None:
+    """``v in values`` for a JSON value: unknown when missing, null, or of a kind (number,
+    string, bool, list) that no listed value has (Milvus casts each row to the list's type)."""
     if v is MISSING or v is None:
+        return None
+    if values and all(jkind(v) != jkind(c) for c in values):
         return None
     return any(jkind(v) == jkind(c) and v == c for c in values)
 

@@ -34,6 +34,7 @@ SYNTAX = [
     ("i8 >\n  and i16 > 1", 2, 2, "mismatched input 'and'"),
     ("i8 = 1", 1, 3, "extraneous input '='"),
     ("09 > i8", 1, 0, "invalid integer literal: 09"),
+    ("d > 1e400", 1, 4, 'strconv.ParseFloat: parsing "1e400": value out of range'),
     ('s == "\\q"', 1, 5, "unknown escape sequence \\q"),
     ("j[0x1] > 1", 1, 2, "array index must be a decimal integer"),
     ('j[""] > 1', 1, 2, "invalid identifier: empty JSON key"),

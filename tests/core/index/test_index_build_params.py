@@ -193,8 +193,10 @@ def test_float_fields_cannot_take_binary_indexes() -> None:
 
 def test_sparse_and_scalar_fields() -> None:
     sparse = FieldSchema(102, "sp", DataType.SPARSE_FLOAT_VECTOR)
-    err = _error({"index_type": "SPARSE_INVERTED_INDEX", "metric_type": "IP"}, sparse)
-    assert err.code == INDEX_NOT_SUPPORTED and "SparseFloatVector" in err.message
+    spec = parse_index_params(sparse, {"index_type": "SPARSE_INVERTED_INDEX", "metric_type": "IP"})
+    assert spec.index_type is IndexType.SPARSE_INVERTED_INDEX  # more in test_index_sparse.py
+    err = _error({"index_type": "IVF_FLAT", "metric_type": "IP"}, sparse)
+    assert "data type SparseFloatVector can't build with this index IVF_FLAT" in err.message
     scalar = FieldSchema(103, "n", DataType.INT64)
     err = _error({"index_type": "HNSW", "metric_type": "L2"}, scalar)
     assert err.message == "index HNSW only supports vector data type: invalid parameter"

@@ -23,8 +23,9 @@ from elanus.core.index import (
 from elanus.core.index import faiss_index as fi
 
 N, DIM, NQ, K = 2000, 32, 40, 10
-# The float-vector index types and metrics (binary ones: test_index_binary.py).
-TYPES = [t for t in IndexType if not t.is_binary]
+# The float-vector index types and metrics (binary ones: test_index_binary.py, sparse ones:
+# test_index_sparse.py).
+TYPES = [t for t in IndexType if not t.is_binary and not t.is_sparse]
 METRICS = [m for m in MetricType if not m.is_binary]
 # Good search parameters for 2k rows. (ef=48 keeps HNSW on its graph: with
 # ef * 2M >= rows the cost model would pick an exact scan instead.)
