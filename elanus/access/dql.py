@@ -36,6 +36,17 @@ _BINARY_VECTOR = DataType.BINARY_VECTOR
 MAX_RESULT_WINDOW = 16384
 
 
+def check_search_window(limit: int, offset: int) -> None:
+    """Reject a search's ``limit`` (topk) and ``offset`` outside Milvus's bounds."""
+    if limit <= 0 or limit > TOPK_LIMIT:
+        raise errors.invalid_parameter(
+            f"topk [{limit}] is invalid, it should be in range [1, {TOPK_LIMIT}], but got {limit}")
+    if offset < 0 or offset + limit > MAX_RESULT_WINDOW:
+        raise errors.invalid_parameter(
+            f"offset+topk [{offset + limit}] is invalid, (offset+limit) should be in range "
+            f"[1, {MAX_RESULT_WINDOW}], but got {offset + limit}")
+
+
 def _int_param(params: dict[str, str], key: str, default: int) -> int:
     raw = params.get(key)
     if raw is None or raw == "":
@@ -127,13 +138,7 @@ class DqlHandlers:
         sp = kv_dict(request.search_params)
         limit = _int_param(sp, "topk", 10)
         offset = _int_param(sp, "offset", 0)
-        if limit <= 0 or limit > TOPK_LIMIT:
-            raise errors.invalid_parameter(
-                f"topk [{limit}] is invalid, it should be in range [1, {TOPK_LIMIT}], but got {limit}")
-        if offset < 0 or offset + limit > MAX_RESULT_WINDOW:
-            raise errors.invalid_parameter(
-                f"offset+topk [{offset + limit}] is invalid, (offset+limit) should be in range "
-                f"[1, {MAX_RESULT_WINDOW}], but got {offset + limit}")
+        check_search_window(limit, offset)
         anns = sp.get("anns_field", "")
         vectors = schema.vector_fields
         if not anns:

@@ -18,7 +18,7 @@ from typing import Any
 from pymilvus.grpc_gen import milvus_pb2
 
 from elanus.access.context import ProxyContext, db_of, kv_dict
-from elanus.access.dql import MAX_RESULT_WINDOW, TOPK_LIMIT, DqlHandlers
+from elanus.access.dql import DqlHandlers, check_search_window
 from elanus.access.partition_key import read_partitions
 from elanus.access.status import OK
 from elanus.cluster.types import SearchHits
@@ -88,13 +88,7 @@ class HybridHandlers(DqlHandlers):
         limit = _int_value(rank, "limit", 10)
         offset = _int_value(rank, "offset", 0)
         round_decimal = _int_value(rank, "round_decimal", -1)
-        if limit <= 0 or limit > TOPK_LIMIT:
-            raise errors.invalid_parameter(
-                f"topk [{limit}] is invalid, it should be in range [1, {TOPK_LIMIT}], but got {limit}")
-        if offset < 0 or offset + limit > MAX_RESULT_WINDOW:
-            raise errors.invalid_parameter(
-                f"offset+topk [{offset + limit}] is invalid, (offset+limit) should be in range "
-                f"[1, {MAX_RESULT_WINDOW}], but got {offset + limit}")
+        check_search_window(limit, offset)
         for part in request.partition_names:  # unknown names fail first, with the hybrid path's text
             if info.partition(part) is None:
                 raise errors.MilvusError(errors.UNEXPECTED, f"partition name {part} not found")

@@ -237,6 +237,32 @@ def _register(service: Service) -> Service:
     return service
 
 
+def _start_two_port_server(
+    name: str,
+    executable: str,
+    build: Callable[[tuple[int, ...]], tuple[list[str], Callable[[tuple[int, ...]], bool]]],
+    data: Path,
+    timeout: float,
+    ports: Sequence[int] | None,
+) -> Service:
+    """Launch a server listening on two ports, its client port first, that keeps its state and
+    its log (``<name>.log``) in ``data``; its URL is ``<name>://host:client-port``."""
+    log_path = data / f"{name}.log"
+    process, used = _launch(executable, build, 2, log_path, timeout, ports)
+    return _register(
+        Service(
+            name=name,
+            url=f"{name}://{HOST}:{used[0]}",
+            address=f"{HOST}:{used[0]}",
+            env={},
+            process=process,
+            ports=used,
+            data_dir=data,
+            log_path=log_path,
+        )
+    )
+
+
 def start_etcd(
     data_dir: str | os.PathLike[str], *, ports: Sequence[int] | None = None, timeout: float = STARTUP_TIMEOUT
 ) -> Service:
@@ -272,20 +298,7 @@ def start_etcd(
         ]
         return argv, lambda p: _http_ok(f"http://{HOST}:{p[0]}/health")
 
-    log_path = data / "etcd.log"
-    process, used = _launch("etcd", build, 2, log_path, timeout, ports)
-    return _register(
-        Service(
-            name="etcd",
-            url=f"etcd://{HOST}:{used[0]}",
-            address=f"{HOST}:{used[0]}",
-            env={},
-            process=process,
-            ports=used,
-            data_dir=data,
-            log_path=log_path,
-        )
-    )
+    return _start_two_port_server("etcd", "etcd", build, data, timeout, ports)
 
 
 def start_nats(
@@ -330,20 +343,7 @@ def start_nats(
         ]
         return argv, lambda p: _http_ok(f"http://{HOST}:{p[1]}/healthz")
 
-    log_path = data / "nats.log"
-    process, used = _launch("nats-server", build, 2, log_path, timeout, ports)
-    return _register(
-        Service(
-            name="nats",
-            url=f"nats://{HOST}:{used[0]}",
-            address=f"{HOST}:{used[0]}",
-            env={},
-            process=process,
-            ports=used,
-            data_dir=data,
-            log_path=log_path,
-        )
-    )
+    return _start_two_port_server("nats", "nats-server", build, data, timeout, ports)
 
 
 def start_s3(bucket: str = DEFAULT_BUCKET, *, timeout: float = STARTUP_TIMEOUT) -> Service:

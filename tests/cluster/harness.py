@@ -18,12 +18,22 @@ from pathlib import Path
 
 from elanus.cluster.election import active
 from elanus.cluster.infra import free_port
+from elanus.cluster.launch_procs import busy_ports
 from elanus.cluster.session import live_sessions
 from elanus.storage import open_meta
 from elanus.storage.meta.base import MetaStore
 
 SESSION_TTL = 3.0
 READY_TIMEOUT = 90.0
+
+
+def free_port_run(count: int) -> int:
+    """A port p such that p .. p+count-1 are all free right now."""
+    for _ in range(100):
+        p = free_port()
+        if p + count <= 65536 and not busy_ports("127.0.0.1", range(p, p + count)):
+            return p
+    raise RuntimeError("no run of free ports")
 
 
 @dataclass

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import queue
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -23,32 +22,13 @@ import pytest
 from pymilvus import MilvusClient
 
 from elanus.cluster.healthcheck import ServingStatus, check
-from elanus.cluster.launch_procs import free_ports
 from elanus.cluster.launcher import READY_LINE
+from tests.cluster.harness import free_port_run
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
 READY_TIMEOUT = 300.0
 ROLES = {"mixcoord", "proxy", "querynode", "datanode", "indexnode"}
-
-
-def _free_run(count: int) -> int:
-    """A port p such that p .. p+count-1 are all free right now."""
-    for _ in range(100):
-        (p,) = free_ports(1)
-        socks: list[socket.socket] = []
-        try:
-            for i in range(count):
-                s = socket.socket()
-                socks.append(s)
-                s.bind(("127.0.0.1", p + i))
-            return p
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    raise RuntimeError("no run of free ports")
 
 
 def _gone(pid: int) -> bool:
@@ -80,7 +60,7 @@ def _parse_table(lines: list[str]) -> list[dict[str, str]]:
 
 @pytest.mark.parametrize("wal", ["nats", "objectstore"])
 def test_cluster_up_two_proxies_two_query_nodes(tmp_path: Path, wal: str) -> None:
-    port = _free_run(2)
+    port = free_port_run(2)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ELANUS_")}
     stderr_path = tmp_path / "launcher.stderr"
     with open(stderr_path, "w") as stderr:

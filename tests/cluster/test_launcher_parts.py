@@ -20,29 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from elanus.cluster.launch_procs import alive, free_ports, parse_sessions
+from elanus.cluster.launch_procs import alive, parse_sessions
 from elanus.cluster.launcher import Launcher, Options, StartupError, plan_members
+from tests.cluster.harness import free_port_run
 
 REPO = Path(__file__).resolve().parents[2]
 FAKE = (sys.executable, "-m", "tests.cluster.fake_role")
-
-
-def _proxy_port(count: int) -> int:
-    """A port p with p .. p+count-1 all free right now."""
-    for _ in range(100):
-        (p,) = free_ports(1)
-        socks: list[socket.socket] = []
-        try:
-            for i in range(count):
-                socks.append(socket.socket())
-                socks[-1].bind(("127.0.0.1", p + i))
-            return p
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    raise RuntimeError("no run of free ports")
 
 
 @pytest.fixture()
@@ -76,7 +59,7 @@ def test_parse_sessions_keeps_session_records_only() -> None:
 def launcher(tmp_path: Path, env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Launcher]:
     # Objects given (a shared directory) and the object-store WAL: only etcd is started.
     monkeypatch.setenv("ELANUS_OBJECTS", f"local://{tmp_path / 'objects'}")
-    opts = Options(query_nodes=2, proxies=2, port=_proxy_port(2), data_dir=tmp_path / "cluster", tty=False,
+    opts = Options(query_nodes=2, proxies=2, port=free_port_run(2), data_dir=tmp_path / "cluster", tty=False,
                    wal="objectstore", ready_timeout=60.0, grace=5.0, role_command=FAKE)
     launcher = Launcher(opts, out=io.StringIO())
     yield launcher

@@ -24,6 +24,8 @@ import pytest
 from pymilvus import DataType, MilvusClient
 from pymilvus.exceptions import MilvusException
 
+from tests.three_valued import and3, like_regex, not3, or3
+
 DIM = 8
 N = 240
 ABSENT = object()  # a JSON path that does not exist in the row
@@ -114,22 +116,6 @@ def cmp(v: Any, op: str, c: Any) -> bool | None:
     return {"==": v == c, "!=": v != c, "<": v < c, "<=": v <= c, ">": v > c, ">=": v >= c}[op]
 
 
-def not3(a: bool | None) -> bool | None:
-    return None if a is None else not a
-
-
-def and3(*xs: bool | None) -> bool | None:
-    if any(x is False for x in xs):
-        return False
-    return None if any(x is None for x in xs) else True
-
-
-def or3(*xs: bool | None) -> bool | None:
-    if any(x is True for x in xs):
-        return True
-    return None if any(x is None for x in xs) else False
-
-
 def in3(v: Any, values: list[Any]) -> bool | None:
     if v is None or v is ABSENT or all(kind(v) != kind(c) for c in values):
         return None
@@ -139,16 +125,7 @@ def in3(v: Any, values: list[Any]) -> bool | None:
 def like(v: Any, pattern: str) -> bool | None:
     if not isinstance(v, str):
         return None
-    rx, i = "", 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\":
-            rx += re.escape(pattern[i + 1])
-            i += 2
-            continue
-        rx += ".*" if ch == "%" else "." if ch == "_" else re.escape(ch)
-        i += 1
-    return re.fullmatch(rx, v, re.DOTALL) is not None
+    return like_regex(pattern).fullmatch(v) is not None
 
 
 def regex(v: Any, pattern: str) -> bool | None:

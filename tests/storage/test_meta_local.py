@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from elanus.storage import StorageError
 from elanus.storage.meta import LocalMetaStore
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.storage.store_helpers import lines_before_sigkill
 
 _CHILD = """
 import sys
@@ -31,22 +26,10 @@ while True:
 
 @pytest.mark.timeout(60)
 def test_sigkill_loses_no_acknowledged_put(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    child = subprocess.Popen(
-        [sys.executable, "-c", _CHILD, str(tmp_path)], stdout=subprocess.PIPE, env=env, text=True
-    )
-    assert child.stdout is not None
     acked: dict[int, int] = {}
-    try:
-        while len(acked) < 50:
-            line = child.stdout.readline()
-            assert line, f"child exited early with {child.poll()}"
-            index_text, rev_text = line.split()
-            acked[int(index_text)] = int(rev_text)
-    finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-        child.stdout.close()
+    for line in lines_before_sigkill(_CHILD, str(tmp_path), 50):
+        index_text, rev_text = line.split()
+        acked[int(index_text)] = int(rev_text)
 
     store = LocalMetaStore(tmp_path)
     for i, rev in acked.items():

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from elanus.storage import ChannelNotFound, InvalidKey, StorageClosed, Wal, WalRecord, WalTruncated
+from tests.storage.store_helpers import blocked_read, read_all
 
 
 def payload(i: int) -> bytes:
@@ -18,17 +19,6 @@ def payload(i: int) -> bytes:
 def fill(wal: Wal, channel: str, n: int, start: int = 0) -> None:
     futures = [wal.append_async(channel, payload(i)) for i in range(start, start + n)]
     assert [f.result() for f in futures] == list(range(start, start + n))
-
-
-def read_all(wal: Wal, channel: str, start: int = 0) -> list[WalRecord]:
-    reader = wal.reader(channel, start)
-    try:
-        out: list[WalRecord] = []
-        while batch := reader.read(max_records=100):
-            out.extend(batch)
-        return out
-    finally:
-        reader.close()
 
 
 # ------------------------------------------------------------------ channels
@@ -147,22 +137,8 @@ def test_read_timeout_returns_empty(wal: Wal) -> None:
 def test_blocked_reader_wakes_on_append(wal: Wal) -> None:
     wal.create_channel("c")
     reader = wal.reader("c", 0)
-    got: list[WalRecord] = []
-    woke = threading.Event()
-
-    def consume() -> None:
-        got.extend(reader.read(timeout=None))
-        woke.set()
-
-    th = threading.Thread(target=consume)
-    th.start()
-    time.sleep(0.1)
-    assert not woke.is_set(), "reader must wait while nothing is visible"
-    t0 = time.monotonic()
-    wal.append("c", b"wake up")
-    assert woke.wait(5.0)
-    assert time.monotonic() - t0 < 1.0, "woken by the append, not by polling"
-    th.join()
+    # wake_within 1 s: woken by the append, not by polling
+    got = blocked_read(reader, lambda: wal.append("c", b"wake up"), settle=0.1, wake_within=1.0)
     assert got == [WalRecord(0, b"wake up")]
 
 
@@ -216,41 +192,15 @@ def test_truncate(wal: Wal) -> None:
 def test_drop_channel_fails_its_readers(wal: Wal) -> None:
     wal.create_channel("c")
     reader = wal.reader("c", 0)
-    errors: list[BaseException] = []
-
-    def consume() -> None:
-        try:
-            reader.read(timeout=None)
-        except BaseException as exc:
-            errors.append(exc)
-
-    th = threading.Thread(target=consume)
-    th.start()
-    time.sleep(0.05)
-    wal.drop_channel("c")
-    th.join(5.0)
-    assert not th.is_alive()
-    assert len(errors) == 1 and isinstance(errors[0], ChannelNotFound)
+    assert isinstance(blocked_read(reader, lambda: wal.drop_channel("c")), ChannelNotFound)
 
 
 def test_close_flushes_and_stops(wal: Wal) -> None:
     wal.create_channel("c")
     futures = [wal.append_async("c", payload(i)) for i in range(100)]
     reader = wal.reader("c", 100)
-    errors: list[BaseException] = []
-
-    def consume() -> None:
-        try:
-            reader.read(timeout=None)
-        except BaseException as exc:
-            errors.append(exc)
-
-    th = threading.Thread(target=consume)
-    th.start()
-    wal.close()
+    assert isinstance(blocked_read(reader, wal.close, settle=0.0), StorageClosed)
     assert [f.result(timeout=0) for f in futures] == list(range(100)), "close resolves what was queued"
-    th.join(5.0)
-    assert not th.is_alive() and isinstance(errors[0], StorageClosed)
     wal.close()  # idempotent
     with pytest.raises(StorageClosed):
         wal.append("c", b"x")

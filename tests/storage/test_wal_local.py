@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -15,8 +12,7 @@ import pytest
 from elanus.storage import StorageError, WalRecord
 from elanus.storage.wal import LocalWal
 from elanus.storage.wal._format import HEADER, encode
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.storage.store_helpers import check_acked, kill_writer_after, read_all
 
 
 def payload(i: int) -> bytes:
@@ -25,15 +21,6 @@ def payload(i: int) -> bytes:
 
 def segments(root: Path, channel: str = "c") -> list[Path]:
     return sorted((root / channel).glob("*.log"))
-
-
-def read_all(wal: LocalWal, channel: str = "c", start: int = 0) -> list[WalRecord]:
-    reader = wal.reader(channel, start)
-    out: list[WalRecord] = []
-    while batch := reader.read(max_records=500):
-        out.extend(batch)
-    reader.close()
-    return out
 
 
 def write_records(root: Path, n: int, **options: int) -> None:
@@ -181,57 +168,14 @@ def test_lost_records_above_a_truncation_point_leave_no_hidden_gap(tmp_path: Pat
     wal.close()
 
 
-_CHILD = """
-import sys, threading
-from elanus.storage.wal import LocalWal
-
-wal = LocalWal(sys.argv[1])
-wal.create_channel("c")
-out = threading.Lock()
-
-def worker(t):
-    i = 0
-    while True:
-        data = f"{t}:{i}"
-        offset = wal.append("c", data.encode())
-        with out:
-            sys.stdout.write(f"{offset} {data}\\n")
-            sys.stdout.flush()
-        i += 1
-
-for t in range(4):
-    threading.Thread(target=worker, args=(t,), daemon=True).start()
-threading.Event().wait()
-"""
+_OPEN_WAL = "from elanus.storage.wal import LocalWal\nwal = LocalWal(sys.argv[1])"
 
 
 @pytest.mark.timeout(60)
 def test_sigkill_loses_no_acknowledged_record(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    child = subprocess.Popen(
-        [sys.executable, "-c", _CHILD, str(tmp_path)], stdout=subprocess.PIPE, env=env, text=True
-    )
-    assert child.stdout is not None
-    acked: dict[int, bytes] = {}
-    try:
-        while len(acked) < 400:
-            line = child.stdout.readline()
-            assert line, f"child exited early with {child.poll()}"
-            offset_text, data_text = line.split()
-            acked[int(offset_text)] = data_text.encode()
-    finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-        child.stdout.close()
-    assert child.returncode == -signal.SIGKILL
-
+    acked = kill_writer_after(_OPEN_WAL, str(tmp_path), 400)
     wal = LocalWal(tmp_path)
-    records = read_all(wal)
-    assert [r.offset for r in records] == list(range(wal.end_offset("c"))), "a gapless prefix"
-    assert wal.end_offset("c") > max(acked)
-    stored = {r.offset: r.payload for r in records}
-    for offset, data in acked.items():
-        assert stored[offset] == data
+    check_acked(wal, acked)
     wal.close()
 
 

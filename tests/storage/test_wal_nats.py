@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,8 +14,7 @@ import pytest
 from elanus.cluster import infra
 from elanus.storage import ChannelNotFound, StorageError, WalRecord, WalTruncated, open_wal
 from elanus.storage.wal.nats import NatsWal
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.storage.store_helpers import blocked_read, check_acked, kill_writer_after, read_all
 
 
 @pytest.fixture
@@ -36,15 +32,6 @@ def opener(nats_service: infra.Service, unique_prefix: str) -> Iterator[Callable
     yield open_one
     for wal in opened:
         wal.close()
-
-
-def read_all(wal: NatsWal, channel: str = "c", start: int = 0) -> list[WalRecord]:
-    reader = wal.reader(channel, start)
-    out: list[WalRecord] = []
-    while batch := reader.read(max_records=500):
-        out.extend(batch)
-    reader.close()
-    return out
 
 
 @pytest.mark.parametrize("url", ["nats://", "nats://h:1/bad.ns", "nats://h:1/" + "x" * 65, "http://h:1"])
@@ -78,13 +65,7 @@ def test_another_instance_reads_tails_and_sees_truncation_and_drop(opener: Calla
     assert b.end_offset("c") == b.visible_offset("c") == 10
     reader = b.reader("c", 3)
     assert [r.offset for r in reader.read()] == list(range(3, 10))
-    got: list[WalRecord] = []
-    th = threading.Thread(target=lambda: got.extend(reader.read(timeout=None)))
-    th.start()
-    time.sleep(0.1)
-    a.append("c", b"late")
-    th.join(5.0)
-    assert got == [WalRecord(10, b"late")]
+    assert blocked_read(reader, lambda: a.append("c", b"late"), settle=0.1) == [WalRecord(10, b"late")]
     a.truncate("c", 5)
     with pytest.raises(WalTruncated):
         b.reader("c", 0).read()  # b learns the truncation point from the stream
@@ -130,60 +111,15 @@ def test_records_larger_than_a_message(opener: Callable[[], NatsWal]) -> None:
     assert not info.state.subjects
 
 
-_CHILD = """
-import sys, threading
-from elanus.storage import open_wal
-
-wal = open_wal(sys.argv[1])
-wal.create_channel("c")
-out = threading.Lock()
-
-def worker(t):
-    i = 0
-    while True:
-        data = f"{t}:{i}"
-        offset = wal.append("c", data.encode())
-        with out:
-            sys.stdout.write(f"{offset} {data}\\n")
-            sys.stdout.flush()
-        i += 1
-
-for t in range(4):
-    threading.Thread(target=worker, args=(t,), daemon=True).start()
-threading.Event().wait()
-"""
-
-
-def _check_acked(wal: NatsWal, acked: dict[int, bytes]) -> None:
-    end = wal.end_offset("c")
-    records = read_all(wal)
-    assert [r.offset for r in records] == list(range(end)), "a gapless prefix"
-    assert end > max(acked)
-    stored = {r.offset: r.payload for r in records}
-    assert all(stored[offset] == data for offset, data in acked.items())
-    assert wal.append("c", b"after") == end
+_OPEN_WAL = "from elanus.storage import open_wal\nwal = open_wal(sys.argv[1])"
 
 
 @pytest.mark.timeout(60)
 def test_sigkill_of_the_writer_loses_no_acknowledged_record(
     opener: Callable[[], NatsWal], nats_service: infra.Service, unique_prefix: str
 ) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    url = f"{nats_service.url}/{unique_prefix}"
-    child = subprocess.Popen([sys.executable, "-c", _CHILD, url], stdout=subprocess.PIPE, env=env, text=True)
-    assert child.stdout is not None
-    acked: dict[int, bytes] = {}
-    try:
-        while len(acked) < 300:
-            line = child.stdout.readline()
-            assert line, f"child exited early with {child.poll()}"
-            offset_text, data_text = line.split()
-            acked[int(offset_text)] = data_text.encode()
-    finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-        child.stdout.close()
-    _check_acked(opener(), acked)
+    acked = kill_writer_after(_OPEN_WAL, f"{nats_service.url}/{unique_prefix}", 300)
+    check_acked(opener(), acked)
 
 
 @pytest.mark.timeout(120)
@@ -201,7 +137,7 @@ def test_sigkill_of_the_server_loses_no_acknowledged_record(tmp_path: Path) -> N
     with infra.start_nats(tmp_path) as restarted:
         wal = NatsWal(restarted.url)
         try:
-            _check_acked(wal, acked)
+            check_acked(wal, acked)
         finally:
             wal.close()
 

@@ -4,12 +4,7 @@ instance, failed puts, and a writer killed mid-stream. Mostly on the local objec
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,8 +26,7 @@ from elanus.storage import (
 )
 from elanus.storage.wal import _batch
 from elanus.storage.wal.objectstore import ObjectStoreWal, WalFenced
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.storage.store_helpers import blocked_read, check_acked, kill_writer_after, read_all
 
 
 @pytest.fixture(params=["local", "s3-etcd"])
@@ -60,15 +54,6 @@ def pair(stores: tuple[ObjectStore, MetaStore]) -> Iterator[tuple[ObjectStoreWal
     yield a, b
     a.close()
     b.close()
-
-
-def read_all(wal: ObjectStoreWal, channel: str = "c", start: int = 0) -> list[WalRecord]:
-    reader = wal.reader(channel, start)
-    out: list[WalRecord] = []
-    while batch := reader.read(max_records=500):
-        out.extend(batch)
-    reader.close()
-    return out
 
 
 def test_factory_needs_the_stores(stores: tuple[ObjectStore, MetaStore]) -> None:
@@ -114,31 +99,12 @@ def test_another_instance_tails_truncates_and_sees_drop(pair: tuple[ObjectStoreW
     assert b.end_offset("c") == b.visible_offset("c") == 10
     reader = b.reader("c", 3)
     assert [r.offset for r in reader.read()] == list(range(3, 10))
-    got: list[WalRecord] = []
-    th = threading.Thread(target=lambda: got.extend(reader.read(timeout=None)))
-    th.start()
-    time.sleep(0.1)
-    t0 = time.monotonic()
-    a.append("c", b"late")
-    th.join(5.0)
-    assert got == [WalRecord(10, b"late")] and time.monotonic() - t0 < 1.0
+    got = blocked_read(reader, lambda: a.append("c", b"late"), settle=0.1, wake_within=1.0)
+    assert got == [WalRecord(10, b"late")]
     a.truncate("c", 5)
     with pytest.raises(WalTruncated):
         b.reader("c", 4).read()
-    errors: list[BaseException] = []
-
-    def blocked() -> None:
-        try:
-            reader.read(timeout=None)
-        except BaseException as exc:
-            errors.append(exc)
-
-    th = threading.Thread(target=blocked)
-    th.start()
-    time.sleep(0.05)
-    a.drop_channel("c")
-    th.join(5.0)
-    assert len(errors) == 1 and isinstance(errors[0], ChannelNotFound)
+    assert isinstance(blocked_read(reader, lambda: a.drop_channel("c")), ChannelNotFound)
     with pytest.raises(ChannelNotFound):
         b.end_offset("c")
 
@@ -220,58 +186,19 @@ def test_dropped_and_recreated_channel_uses_fresh_keys(pair: tuple[ObjectStoreWa
     assert read_all(a) == [WalRecord(0, b"new")]
 
 
-_CHILD = """
-import sys, threading
+_OPEN_WAL = """\
 from elanus.storage import LocalMetaStore, LocalObjectStore
 from elanus.storage.wal.objectstore import ObjectStoreWal
-
-root = sys.argv[1]
-wal = ObjectStoreWal(LocalObjectStore(root + "/objects"), LocalMetaStore(root + "/meta"))
-wal.create_channel("c")
-out = threading.Lock()
-
-def worker(t):
-    i = 0
-    while True:
-        data = f"{t}:{i}"
-        offset = wal.append("c", data.encode())
-        with out:
-            sys.stdout.write(f"{offset} {data}\\n")
-            sys.stdout.flush()
-        i += 1
-
-for t in range(4):
-    threading.Thread(target=worker, args=(t,), daemon=True).start()
-threading.Event().wait()
-"""
+wal = ObjectStoreWal(LocalObjectStore(sys.argv[1] + "/objects"), LocalMetaStore(sys.argv[1] + "/meta"))"""
 
 
 @pytest.mark.timeout(60)
 def test_sigkill_loses_no_acknowledged_record(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    child = subprocess.Popen([sys.executable, "-c", _CHILD, str(tmp_path)], stdout=subprocess.PIPE, env=env, text=True)
-    assert child.stdout is not None
-    acked: dict[int, bytes] = {}
-    try:
-        while len(acked) < 300:
-            line = child.stdout.readline()
-            assert line, f"child exited early with {child.poll()}"
-            offset_text, data_text = line.split()
-            acked[int(offset_text)] = data_text.encode()
-    finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-        child.stdout.close()
+    acked = kill_writer_after(_OPEN_WAL, str(tmp_path), 300)
     objects, meta = LocalObjectStore(tmp_path / "objects"), LocalMetaStore(tmp_path / "meta")
     wal = ObjectStoreWal(objects, meta)
     try:
-        end = wal.end_offset("c")
-        records = read_all(wal)
-        assert [r.offset for r in records] == list(range(end)), "a gapless prefix"
-        assert end > max(acked)
-        stored = {r.offset: r.payload for r in records}
-        assert all(stored[offset] == data for offset, data in acked.items())
-        assert wal.append("c", b"after") == end, "a new writer continues at the end"
+        check_acked(wal, acked)
     finally:
         wal.close()
         meta.close()

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from elanus.storage.errors import ChannelNotFound, ObjectNotFound, StorageClosed, WalCorrupt, WalTruncated
-from elanus.storage.wal.base import WalRecord
+from elanus.storage.wal.base import WalRecord, check_max_records
 
 if TYPE_CHECKING:
     from elanus.storage.wal.objectstore import ObjectStoreWal, _Channel
@@ -109,8 +109,7 @@ class ObjectStoreWalReader:
         return self._pos
 
     def read(self, max_records: int = 1024, timeout: float | None = 0.0) -> list[WalRecord]:
-        if max_records < 1:
-            raise ValueError(f"max_records must be at least 1, got {max_records}")
+        check_max_records(max_records)
         deadline = None if timeout is None else time.monotonic() + timeout
         delay = POLL_MIN
         st = self._state

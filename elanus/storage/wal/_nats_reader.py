@@ -37,7 +37,7 @@ from nats.js import api
 
 from elanus.storage.errors import ChannelNotFound, StorageClosed, WalTruncated
 from elanus.storage.wal._nats_big import HEADER as BIG_HEADER
-from elanus.storage.wal.base import WalRecord
+from elanus.storage.wal.base import WalRecord, check_max_records
 
 if TYPE_CHECKING:
     from elanus.storage.wal.nats import NatsWal, _Channel
@@ -74,8 +74,7 @@ class NatsWalReader:
         return self._pos
 
     def read(self, max_records: int = 1024, timeout: float | None = 0.0) -> list[WalRecord]:
-        if max_records < 1:
-            raise ValueError(f"max_records must be at least 1, got {max_records}")
+        check_max_records(max_records)
         self._check()
         future = asyncio.run_coroutine_threadsafe(self._read(max_records, timeout), self._wal.loop)
         self._pending = future

@@ -21,7 +21,7 @@ from elanus.storage.errors import ChannelNotFound, StorageClosed, WalTruncated
 from elanus.storage.wal import _format
 from elanus.storage.wal._channel import ChannelState, floor_entry
 from elanus.storage.wal._format import IndexEntry
-from elanus.storage.wal.base import WalRecord
+from elanus.storage.wal.base import WalRecord, check_max_records
 
 _READ_BUFFER = 1 << 16
 
@@ -41,8 +41,7 @@ class LocalWalReader:
         return self._pos
 
     def read(self, max_records: int = 1024, timeout: float | None = 0.0) -> list[WalRecord]:
-        if max_records < 1:
-            raise ValueError(f"max_records must be at least 1, got {max_records}")
+        check_max_records(max_records)
         st = self._state
         with st.cond:
             st.cond.wait_for(lambda: self._pos < st.visible or self._stopped(), timeout)

@@ -64,6 +64,19 @@ class WalRecord(NamedTuple):
     payload: bytes
 
 
+def check_truncation_point(channel: str, before_offset: int, visible: int) -> None:
+    """Raise ValueError if ``before_offset`` (the argument of :meth:`Wal.truncate`) lies above
+    the ``visible`` records of ``channel``."""
+    if before_offset > visible:
+        raise ValueError(f"cannot truncate {channel!r} at {before_offset}: only {visible} records are visible")
+
+
+def check_max_records(max_records: int) -> None:
+    """Raise ValueError unless ``max_records`` (the argument of :meth:`WalReader.read`) is at least 1."""
+    if max_records < 1:
+        raise ValueError(f"max_records must be at least 1, got {max_records}")
+
+
 class WalReader(Protocol):
     """A cursor over one channel. Independent of every other reader; not thread-safe."""
 

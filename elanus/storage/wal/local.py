@@ -41,7 +41,7 @@ from elanus.storage.errors import ChannelNotFound, StorageClosed, StorageError
 from elanus.storage.wal import _format
 from elanus.storage.wal._channel import ChannelState
 from elanus.storage.wal._reader import LocalWalReader
-from elanus.storage.wal.base import validate_channel_name
+from elanus.storage.wal.base import check_truncation_point, validate_channel_name
 
 DEFAULT_SEGMENT_BYTES = 64 << 20
 # Longest the writer waits for the previous batch's appenders to queue again
@@ -155,11 +155,7 @@ class LocalWal:
             with self._lock:
                 self._check_open()
                 state = self._state(channel)
-                if before_offset > state.visible:
-                    raise ValueError(
-                        f"cannot truncate {channel!r} at {before_offset}: "
-                        f"only {state.visible} records are visible"
-                    )
+                check_truncation_point(channel, before_offset, state.visible)
                 if before_offset <= state.start:
                     return
             state.save_start(before_offset)  # persisted first: files below it may then go at any time

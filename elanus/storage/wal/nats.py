@@ -69,7 +69,7 @@ from elanus.storage.errors import ChannelNotFound, StorageClosed, StorageError
 from elanus.storage.wal._nats_big import HEADER as BIG_HEADER
 from elanus.storage.wal._nats_big import BigRecords
 from elanus.storage.wal._nats_reader import NatsWalReader
-from elanus.storage.wal.base import validate_channel_name
+from elanus.storage.wal.base import check_truncation_point, validate_channel_name
 
 __all__ = ["NatsWal"]
 
@@ -258,9 +258,7 @@ class NatsWal:
 
     def truncate(self, channel: str, before_offset: int) -> None:
         state = self._state(channel)
-        visible = self.visible_offset(channel)
-        if before_offset > visible:
-            raise ValueError(f"cannot truncate {channel!r} at {before_offset}: only {visible} records are visible")
+        check_truncation_point(channel, before_offset, self.visible_offset(channel))
         with self._lock:
             if before_offset <= state.start:
                 return

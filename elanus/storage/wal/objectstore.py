@@ -61,7 +61,7 @@ from elanus.storage.meta.base import Compare, KeyValue, MetaStore, Op, WatchEven
 from elanus.storage.objects.base import ObjectStore, validate_key
 from elanus.storage.wal import _batch
 from elanus.storage.wal._batch import ObjectStoreWalReader
-from elanus.storage.wal.base import validate_channel_name
+from elanus.storage.wal.base import check_truncation_point, validate_channel_name
 
 __all__ = ["ObjectStoreWal", "WalFenced"]
 
@@ -212,9 +212,7 @@ class ObjectStoreWal:
 
     def truncate(self, channel: str, before_offset: int) -> None:
         state = self._state(channel)
-        visible = self.visible_offset(channel)
-        if before_offset > visible:
-            raise ValueError(f"cannot truncate {channel!r} at {before_offset}: only {visible} records are visible")
+        check_truncation_point(channel, before_offset, self.visible_offset(channel))
         key = self._meta_root + channel
         while True:
             kv = self._meta.get(key)

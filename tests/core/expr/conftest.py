@@ -115,8 +115,8 @@ def make_rows(seed: int = 7, n: int = N_ROWS) -> list[dict[str, Any]]:
     return rows
 
 
-_NUMPY = {"id": np.int64, "i8": np.int8, "i16": np.int16, "i32": np.int32, "i64": np.int64, "f": np.float32,
-          "d": np.float64, "b": np.bool_}
+_NUMPY = {DataType.INT8: np.int8, DataType.INT16: np.int16, DataType.INT32: np.int32, DataType.INT64: np.int64,
+          DataType.FLOAT: np.float32, DataType.DOUBLE: np.float64, DataType.BOOL: np.bool_}
 
 
 def make_columns(rows: list[dict[str, Any]], schema: CollectionSchema) -> dict[str, Any]:
@@ -127,8 +127,8 @@ def make_columns(rows: list[dict[str, Any]], schema: CollectionSchema) -> dict[s
             cols[field.name] = np.zeros((len(rows), field.dim), dtype=np.float32)
             continue
         values = [r[field.name] for r in rows]
-        if field.name in _NUMPY:
-            cols[field.name] = np.array([0 if v is None else v for v in values], dtype=_NUMPY[field.name])
+        if field.dtype in _NUMPY:
+            cols[field.name] = np.array([0 if v is None else v for v in values], dtype=_NUMPY[field.dtype])
         else:
             arr = np.empty(len(values), dtype=object)
             arr[:] = values  # lists stay Python lists (one object per row)
@@ -138,23 +138,7 @@ def make_columns(rows: list[dict[str, Any]], schema: CollectionSchema) -> dict[s
     return cols
 
 
-# -- reference helpers (three-valued: True / False / None = unknown) -----------------------
-
-def and3(*xs: bool | None) -> bool | None:
-    if any(x is False for x in xs):
-        return False
-    return None if any(x is None for x in xs) else True
-
-
-def or3(*xs: bool | None) -> bool | None:
-    if any(x is True for x in xs):
-        return True
-    return None if any(x is None for x in xs) else False
-
-
-def not3(x: bool | None) -> bool | None:
-    return None if x is None else not x
-
+# -- reference helpers (three-valued: True / False / None = unknown; and3 etc.: tests.three_valued)
 
 def cmp(x: Any, op: str, c: Any) -> bool | None:
     """A typed column compared with a constant (None = null)."""

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.core.expr.conftest import MISSING, Check, f32, jcmp, jget, jin, jkind, not3
+from tests.core.expr.conftest import MISSING, Check, f32, jcmp, jget, jin, jkind
+from tests.three_valued import not3
 
 Row = dict[str, Any]
 

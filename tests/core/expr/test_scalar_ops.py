@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 
 import pytest
 
-from tests.core.expr.conftest import Check, and3, cmp, f32, not3, or3
+from tests.core.expr.conftest import Check, cmp, f32
+from tests.three_valued import and3, like_regex, not3, or3
 
 Row = dict[str, Any]
 
@@ -21,19 +21,6 @@ def _trunc_div(a: int, b: int) -> int:
 def _trunc_mod(a: int, b: int) -> int:
     r = abs(a) % abs(b)
     return -r if a < 0 else r
-
-
-def _like(pattern: str) -> re.Pattern[str]:
-    out, i = "", 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\":
-            out += re.escape(pattern[i + 1])
-            i += 2
-            continue
-        out += ".*" if ch == "%" else "." if ch == "_" else re.escape(ch)
-        i += 1
-    return re.compile(out, re.DOTALL)
 
 
 CASES: list[tuple[str, Any]] = [
@@ -109,8 +96,8 @@ CASES: list[tuple[str, Any]] = [
     ('s like "apple"', lambda r: cmp(r["s"], "==", "apple")),
     ('s like "%"', lambda r: None if r["s"] is None else True),
     ('s like ""', lambda r: cmp(r["s"], "==", "")),
-    ('s like "b_n%"', lambda r: None if r["s"] is None else bool(_like("b_n%").fullmatch(r["s"]))),
-    ('s like "a%e"', lambda r: None if r["s"] is None else bool(_like("a%e").fullmatch(r["s"]))),
+    ('s like "b_n%"', lambda r: None if r["s"] is None else bool(like_regex("b_n%").fullmatch(r["s"]))),
+    ('s like "a%e"', lambda r: None if r["s"] is None else bool(like_regex("a%e").fullmatch(r["s"]))),
     ('s like "a\\\\%b"', lambda r: cmp(r["s"], "==", "a%b")),
     ('s like "a\\\\_%"', lambda r: None if r["s"] is None else r["s"].startswith("a_")),
     ('s like "%\\\\\\\\%"', lambda r: None if r["s"] is None else "\\" in r["s"]),

@@ -22,6 +22,7 @@ from elanus.core.expr import compile_filter
 from elanus.core.expr.errors import FilterError
 from elanus.core.scalar_index import planner
 from elanus.core.schema import CollectionSchema, DataType, FieldSchema
+from tests.core.expr.conftest import make_columns
 
 N = 400
 WORDS = ["apple", "apricot", "app", "banana", "band", "", "a%b", "Ünïcode", "zeta", "z\U0010ffff", "x\\y"]
@@ -43,10 +44,6 @@ SCHEMA = CollectionSchema("c", (
     FieldSchema(113, "v", DataType.FLOAT_VECTOR, params={"dim": "2"}),
     FieldSchema(114, "$meta", DataType.JSON, is_dynamic=True),
 ), enable_dynamic_field=True)
-
-NUMPY = {"id": np.int64, "i8": np.int8, "i32": np.int32, "i64": np.int64, "f": np.float32, "d": np.float64,
-         "b": np.bool_}
-
 
 def _json(rng: random.Random) -> Any:
     roll = rng.random()
@@ -88,24 +85,6 @@ def make_rows(seed: int) -> list[dict[str, Any]]:
                       if rng.random() < 0.8},
         })
     return out
-
-
-def make_columns(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    cols: dict[str, Any] = {}
-    for field in SCHEMA.fields:
-        if field.dtype.is_vector:
-            cols[field.name] = np.zeros((len(rows), 2), dtype=np.float32)
-            continue
-        values = [r[field.name] for r in rows]
-        if field.name in NUMPY:
-            cols[field.name] = np.array([0 if v is None else v for v in values], dtype=NUMPY[field.name])
-        else:
-            arr = np.empty(len(values), dtype=object)
-            arr[:] = values
-            cols[field.name] = arr
-        if field.nullable:
-            cols[field.name + "$valid"] = np.array([v is not None for v in values], dtype=np.bool_)
-    return cols
 
 
 def _num(rng: random.Random) -> Any:
@@ -226,7 +205,7 @@ def test_index_matches_scan(seed: int, target: tuple[str, str, str, str, dict[st
                             monkeypatch: pytest.MonkeyPatch) -> None:
     ref, field_name, kind, index_kind, params = target
     rng = random.Random(seed * 1000 + zlib.crc32((ref + index_kind).encode()) % 1000)
-    cols = make_columns(make_rows(seed))
+    cols = make_columns(make_rows(seed), SCHEMA)
     index = build_index(cols, field_name, index_kind, params)
     if kind == "json-array":
         cast = params["json_cast_type"]
@@ -255,7 +234,7 @@ def test_index_matches_scan(seed: int, target: tuple[str, str, str, str, dict[st
 
 
 def test_blob_round_trip_and_kinds() -> None:
-    cols = make_columns(make_rows(3))
+    cols = make_columns(make_rows(3), SCHEMA)
     s = SCHEMA.get("s")
     assert s is not None
     for kind, cls in (("Trie", si.TrieIndex), ("BITMAP", si.BitmapIndex), ("STL_SORT", si.StlSortIndex),
