@@ -65,6 +65,6 @@ def partition_key_slot(keys: np.ndarray, num_partitions: int) -> np.ndarray:
     murmur3 hash above, VarChar keys by the *unmasked* crc32 of their first 100 UTF-8
     bytes, each modulo ``num_partitions``."""
     if keys.dtype.kind in "iu":
-        return (murmur3_int64(keys) & np.uint32(_MASK31)).astype(np.int64) % num_partitions
+        return hash_pks(keys) % num_partitions
     crc = np.fromiter((zlib.crc32(str(s).encode()[:100]) for s in keys), dtype=np.int64, count=len(keys))
     return crc % num_partitions

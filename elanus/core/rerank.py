@@ -27,8 +27,6 @@ import numpy.typing as npt
 from elanus.cluster.types import Columns, SearchHits
 from elanus.core.segment.hits import larger_is_better
 
-RRF_METRIC = "IP"  # fused scores are similarities: larger is better
-
 
 def _normalise(scores: npt.NDArray[np.float64], metric: str, full: bool) -> npt.NDArray[np.float64]:
     m = metric.upper()

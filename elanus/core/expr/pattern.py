@@ -15,11 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from elanus.core.expr import jsonvalues as jv
 from elanus.core.expr import strings
 from elanus.core.expr.errors import ExprError
-from elanus.core.expr.runtime import EvalContext, Mask, OperandPredicate, Vec, and_valid, apply_valid, json_codes
-from elanus.core.schema import DataType
+from elanus.core.expr.runtime import EvalContext, Mask, OperandPredicate, apply_valid, json_strings_only
 
 EQUAL, PREFIX, SUFFIX, INFIX, REGEX = "equal", "prefix", "suffix", "infix", "regex"
 
@@ -100,8 +98,5 @@ class Like(OperandPredicate):
     matcher: LikeMatcher
 
     def eval(self, ctx: EvalContext) -> Mask:
-        vec = self.operand.eval(ctx)
-        if vec.dtype == DataType.JSON:
-            is_str = json_codes(vec) == jv.STR
-            vec = Vec(vec.data, and_valid(vec.valid, is_str), vec.dtype)
+        vec = json_strings_only(self.operand.eval(ctx))
         return apply_valid(vec, ctx.num_rows, self.matcher.match)

@@ -25,7 +25,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from elanus.core.expr import jsonvalues as jv
 from elanus.core.expr import strings
 from elanus.core.expr import syntax as s
 from elanus.core.expr.errors import ExprError
@@ -35,10 +34,8 @@ from elanus.core.expr.runtime import (
     Mask,
     OperandPredicate,
     Predicate,
-    Vec,
-    and_valid,
     apply_valid,
-    json_codes,
+    json_strings_only,
 )
 from elanus.core.expr.values import ColumnRef, Const
 from elanus.core.schema import DataType
@@ -78,10 +75,7 @@ class RegexMatch(OperandPredicate):
         return strings.arrow_mask(pc.match_substring_regex(rows, self.compiled))
 
     def eval(self, ctx: EvalContext) -> Mask:
-        vec = self.operand.eval(ctx)
-        if vec.dtype == DataType.JSON:
-            is_str = json_codes(vec) == jv.STR
-            vec = Vec(vec.data, and_valid(vec.valid, is_str), vec.dtype)
+        vec = json_strings_only(self.operand.eval(ctx))
         return apply_valid(vec, ctx.num_rows, self._match)
 
 

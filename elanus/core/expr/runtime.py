@@ -132,6 +132,14 @@ def json_codes(vec: Vec) -> np.ndarray:
     return vec.codes
 
 
+def json_strings_only(vec: Vec) -> Vec:
+    """``vec`` with, for a JSON vector, every value that is not a string made unknown
+    (string predicates — ``like``, ``=~`` — only take JSON strings); other vectors as they are."""
+    if vec.dtype != DataType.JSON:
+        return vec
+    return Vec(vec.data, and_valid(vec.valid, json_codes(vec) == jv.STR), vec.dtype)
+
+
 def bool_array(flags: Iterable[Any]) -> np.ndarray:
     """A writable bool array from an iterable of bools (or 0/1 ints).
 

@@ -51,8 +51,7 @@ class Postings:
         rows = csr.row_ids()
         indices, values = csr.indices, csr.values
         if drop_ratio > 0 and len(values):
-            cut = np.partition(values, int(drop_ratio * len(values)))[int(drop_ratio * len(values))]
-            keep = values >= cut
+            keep = _above_smallest(values, drop_ratio)
             rows, indices, values = rows[keep], indices[keep], values[keep]
         order = np.argsort(indices, kind="stable")  # stable: rows stay ascending per dimension
         dims_sorted = indices[order]
@@ -91,13 +90,17 @@ class Postings:
         return out
 
 
+def _above_smallest(values: npt.NDArray[np.float32], ratio: float) -> npt.NDArray[np.bool_]:
+    """Which of (non-empty) ``values`` are not among their smallest ``ratio`` share."""
+    return values >= np.partition(values, int(ratio * len(values)))[int(ratio * len(values))]
+
+
 def drop_query_values(q_idx: npt.NDArray[np.uint32], q_val: npt.NDArray[np.float32],
                       ratio: float) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.float32]]:
     """The query less its smallest ``ratio`` share of values."""
     if ratio <= 0 or len(q_val) < 2:
         return q_idx, q_val
-    cut = np.partition(q_val, int(ratio * len(q_val)))[int(ratio * len(q_val))]
-    keep = q_val >= cut
+    keep = _above_smallest(q_val, ratio)
     return q_idx[keep], q_val[keep]
 
 

@@ -36,9 +36,8 @@ import numpy as np
 from elanus.core.expr.syntax import Key
 
 STL_SORT, INVERTED, BITMAP, TRIE = "STL_SORT", "INVERTED", "BITMAP", "Trie"
-CONTAINS, CONTAINS_ALL, CONTAINS_ANY = "Contains", "ContainsAll", "ContainsAny"  # as in expr.membership
 Spans = list[tuple[int, int]]
-_MAX_EXACT_INT = 2**53
+MAX_EXACT_INT = 2**53
 # Result for every key when an int constant lies above (True) / below (False) an int dtype.
 _OUT_OF_RANGE = {
     True: {"==": False, "!=": True, "<": True, "<=": True, ">": False, ">=": False},
@@ -161,7 +160,7 @@ class SortedKeys:
             return self.keys, value
         if domain == "float32":
             return self.keys, np.float32(value)
-        if self.json and t is int and abs(value) > _MAX_EXACT_INT:
+        if self.json and t is int and abs(value) > MAX_EXACT_INT:
             return None
         return self.keys, value
 

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from elanus.core.scalar_index.base import BITMAP, Spans, check_exact
+from elanus.core.scalar_index.base import BITMAP, Spans, check_exact, rows_mask
 from elanus.core.scalar_index.common import ALLOC_NS, KeyedIndex, Target
 from elanus.core.scalar_index.inverted import group
 
@@ -44,7 +44,7 @@ class BitmapIndex(KeyedIndex):
         width = (num_rows + 7) // 8
         bits = np.zeros((len(keys), width), dtype=np.uint8)
         for i in range(len(keys)):
-            bits[i] = np.packbits(_mask(grouped[offsets[i]:offsets[i + 1]], width * 8))
+            bits[i] = np.packbits(rows_mask(grouped[offsets[i]:offsets[i + 1]], width * 8))
         counts = np.diff(offsets).astype(np.int64)
         return cls(target, keys, bits, counts, domain, num_rows, valid, present, check_exact(keys, domain))
 
@@ -78,9 +78,3 @@ class BitmapIndex(KeyedIndex):
             if len(block):
                 acc |= np.bitwise_or.reduce(block, axis=0)
         return np.unpackbits(acc, count=self.num_rows).view(np.bool_)
-
-
-def _mask(rows: np.ndarray, n: int) -> np.ndarray:
-    out = np.zeros(n, dtype=np.bool_)
-    out[rows] = True
-    return out

@@ -31,11 +31,11 @@ import numpy as np
 
 from elanus.core.expr import jsonvalues as jv
 from elanus.core.expr.syntax import Key
+from elanus.core.scalar_index.base import MAX_EXACT_INT
 
 CASTS = {"DOUBLE": "float64", "VARCHAR": "str", "BOOL": "bool",
          "ARRAY_DOUBLE": "float64", "ARRAY_VARCHAR": "str", "ARRAY_BOOL": "bool"}
 _NUMBER_TYPES = (int, float)
-_MAX_EXACT_INT = 2**53
 
 
 class JsonKeys(NamedTuple):
@@ -63,7 +63,7 @@ def json_keys(column: np.ndarray, valid: np.ndarray | None, path: tuple[Key, ...
         typed = jv.numeric_mask(codes) & row_ok
         picked = values[typed].tolist()
         ints = [v for v in picked if type(v) is int]
-        if ints and max(map(abs, ints)) > _MAX_EXACT_INT:
+        if ints and max(map(abs, ints)) > MAX_EXACT_INT:
             exact = False
         keys = np.array(picked, dtype=np.float64) if picked else np.zeros(0, dtype=np.float64)
     elif cast == "VARCHAR":
@@ -92,7 +92,7 @@ def _element_keys(values: np.ndarray, codes: np.ndarray, row_ok: np.ndarray, pre
                 rows.append(row)
     exact = True
     if kind == "DOUBLE":
-        big = [v for v in keys if type(v) is int and abs(v) > _MAX_EXACT_INT]
+        big = [v for v in keys if type(v) is int and abs(v) > MAX_EXACT_INT]
         exact = not big
         arr = np.array(keys, dtype=np.float64) if keys else np.zeros(0, dtype=np.float64)
     elif kind == "BOOL":

@@ -42,6 +42,7 @@ from elanus.core.expr.logic import And, IsNull, Not, Or, not_mask
 from elanus.core.expr.membership import CONTAINS_ALL, Contains, Term, cast_to_element
 from elanus.core.expr.pattern import EQUAL, PREFIX, Like
 from elanus.core.expr.runtime import EvalContext, Mask, Predicate, ValueExpr
+from elanus.core.expr.sample import RandomSample
 from elanus.core.expr.values import ColumnRef
 from elanus.core.scalar_index.base import ScalarIndex, Selection
 from elanus.core.schema import CollectionSchema, DataType, FieldSchema
@@ -115,6 +116,9 @@ class _Planner:
         if isinstance(node, Not):
             child = self.rewrite(node.child)
             return node if child is node.child else Not(child)
+        if isinstance(node, RandomSample):  # `... and random_sample(f)`: sample what the index finds
+            child = self.rewrite(node.child)
+            return node if child is node.child else RandomSample(child, node.factor)
         leaf = self._leaf(node)
         if leaf is None:
             return node
@@ -133,9 +137,9 @@ class _Planner:
             if ix is None:
                 return None
             values = cast_to_element(node.operand.element_type, list(node.values))
-            if node.mode == CONTAINS_ALL:
-                return self._choose(node, ix, ix.contains_all(values))
-            return self._choose(node, ix, ix.isin(values))  # CONTAINS (one value), CONTAINS_ANY
+            # CONTAINS (one value) and CONTAINS_ANY are an `in`
+            found = ix.contains_all(values) if node.mode == CONTAINS_ALL else ix.isin(values)
+            return self._choose(node, found, ix.valid)
         if not isinstance(node, CompareConst | Range | Term | Like | BoolValue):
             return None
         if isinstance(node, BoolValue) and node.operand.dtype != DataType.BOOL:
@@ -163,9 +167,8 @@ class _Planner:
             values = self._term_values(node)
             if not values and node.operand.dtype == DataType.JSON:
                 valid = ix.present  # JSON `in []`: known (false) wherever a value exists
-            sel = ix.isin(values)
-            return self._choose(node, ix, sel, valid, negate=node.negated)
-        return self._choose(node, ix, sel, valid)
+            return self._choose(node, ix.isin(values), valid, negate=node.negated)
+        return self._choose(node, sel, valid)
 
     @staticmethod
     def _term_values(node: Term) -> list[Any]:
@@ -176,15 +179,15 @@ class _Planner:
             return list(dict.fromkeys(node.values))
         return list(dict.fromkeys(cast_to_element(dtype, list(node.values))))
 
-    def _choose(self, node: Predicate, ix: ScalarIndex, sel: Selection | None,
-                valid: Any = "index", negate: bool = False) -> Predicate | None:
+    def _choose(self, node: Predicate, sel: Selection | None, valid: np.ndarray | None,
+                negate: bool = False) -> Predicate | None:
         if sel is None:
             return None
         operand = getattr(node, "operand", None)
         kind = _scan_kind(operand) if isinstance(operand, ColumnRef) else "number"
         if sel.cost >= SCAN_NS[kind] * self._n:
             return None
-        return IndexedLeaf(sel, ix.valid if isinstance(valid, str) else valid, negate, node)
+        return IndexedLeaf(sel, valid, negate, node)
 
 
 def plan(flt: Filter, schema: CollectionSchema, indexes: Sequence[ScalarIndex], num_rows: int) -> Filter:

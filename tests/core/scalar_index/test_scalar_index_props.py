@@ -225,10 +225,11 @@ def test_index_matches_scan(seed: int, target: tuple[str, str, str, str, dict[st
     exprs = [*leaves, *(f"not ({e})" for e in leaves)]
     exprs += [f"({a}) {rng.choice(['and', 'or'])} ({rng.choice(leaves + other)})" for a in leaves]
     monkeypatch.setattr(planner, "SCAN_NS", dict.fromkeys(planner.SCAN_NS, float("inf")))
-    assert run_checks(cols, index, exprs) > 0, "the index never answered"
+    used = run_checks(cols, index, exprs)
+    assert used > 0, "the index never answered"
     again = si.load(index.serialize())
     assert type(again) is type(index) and again.exact == index.exact
-    run_checks(cols, again, exprs)
+    assert run_checks(cols, again, exprs) == used  # the loaded index answers the same leaves
     monkeypatch.undo()
     run_checks(cols, again, exprs)
 
@@ -297,3 +298,15 @@ def test_cost_rule_scans_cheap_wide_predicates_and_uses_the_index_otherwise() ->
     assert planned is not wide_str and planned.fields == frozenset()  # strings: the index, no column read
     cols = {"s": words}
     assert np.array_equal(planned.evaluate({}, n), wide_str.evaluate(cols, n))
+
+
+def test_sampled_filters_use_the_index_under_the_sample() -> None:
+    i32 = SCHEMA.get("i32")
+    assert i32 is not None
+    n = 10_000
+    ints = si.build("STL_SORT", i32, np.arange(n, dtype=np.int32), None, {})
+    flt = compile_filter("i32 < 50 and random_sample(0.5)", SCHEMA)
+    planned = planner.plan(flt, SCHEMA, [ints], n)
+    assert planned is not flt and planned.fields == frozenset()  # no column read
+    got = planned.evaluate({}, n)
+    assert int(got.sum()) == 25 and not got[50:].any()
