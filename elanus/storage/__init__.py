@@ -116,7 +116,8 @@ def open_wal(url: str, objects: ObjectStore | None = None, meta: MetaStore | Non
     WAL; ``objectstore`` or ``objectstore://prefix`` the WAL kept in ``objects``, with
     its metadata and writer fencing in ``meta`` (both required then, owned by the caller).
     """
-    scheme = urlsplit(url).scheme
+    parts = urlsplit(url)
+    scheme = parts.scheme
     if scheme == "nats":
         from elanus.storage.wal.nats import NatsWal
 
@@ -126,7 +127,6 @@ def open_wal(url: str, objects: ObjectStore | None = None, meta: MetaStore | Non
             raise ValueError(f"the WAL {url!r} needs the process's object store and meta store")
         from elanus.storage.wal.objectstore import ObjectStoreWal
 
-        parts = urlsplit(url)
         prefix = unquote(parts.netloc + parts.path) if scheme == "objectstore" else ""
         return ObjectStoreWal(objects, meta, prefix)
     return LocalWal(_require_local(url, "WAL"))

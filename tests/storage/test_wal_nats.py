@@ -153,3 +153,16 @@ def test_a_channel_dropped_and_created_again_elsewhere(opener: Callable[[], Nats
     assert a.end_offset("c") == 1, "a notices the new stream"
     assert a.append("c", b"new1") == 1
     assert [r.payload for r in read_all(a)] == [b"new0", b"new1"]
+
+
+def test_a_channel_a_reader_found_dropped_is_found_again_once_created_again(opener: Callable[[], NatsWal]) -> None:
+    a, b = opener(), opener()
+    a.create_channel("c")
+    reader = a.reader("c", 0)
+    b.drop_channel("c")
+    with pytest.raises(ChannelNotFound):
+        reader.read()  # the reader finds the stream gone and marks a's view of the channel dropped
+    b.create_channel("c")
+    assert b.append("c", b"new0") == 0
+    assert a.append("c", b"new1") == 1, "a looks the channel up again instead of keeping the dropped view"
+    assert [r.payload for r in read_all(b)] == [b"new0", b"new1"]

@@ -245,10 +245,8 @@ class EtcdMetaStore:
         return message
 
     def _request_ops(self, ops: Sequence[Op]) -> list[Any]:
-        for op in ops:
-            if op.kind != "delete_prefix":
-                _encode_key(op.key)
         out = []
+        # _op_range raises InvalidKey for a bad key before anything is sent.
         for step in coalesce([(op, *self._op_range(op)) for op in ops]):
             if step.op.kind == "put":
                 put = rpc_pb2.PutRequest(key=step.start, value=step.op.value, lease=step.op.lease)

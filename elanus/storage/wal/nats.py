@@ -371,7 +371,7 @@ class NatsWal:
         with self._lock:
             self._check_open()
             state = self._channels.get(name)
-        if state is not None:
+        if state is not None and not state.dropped:  # a reader may have found it dropped
             return state
         try:
             info = self.run(self.js.stream_info(self._names(name)[0]))

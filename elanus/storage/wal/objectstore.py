@@ -53,6 +53,7 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
@@ -213,18 +214,12 @@ class ObjectStoreWal:
     def truncate(self, channel: str, before_offset: int) -> None:
         state = self._state(channel)
         check_truncation_point(channel, before_offset, self.visible_offset(channel))
-        key = self._meta_root + channel
-        while True:
-            kv = self._meta.get(key)
-            if kv is None or kv.create_revision != state.gen:
-                raise ChannelNotFound(channel)
-            start, epoch = _doc(kv)
-            if before_offset <= start:
-                return
-            if self._meta.txn(
-                [Compare(key, "mod_revision", "==", kv.mod_revision)], [Op.put(key, _encode_doc(before_offset, epoch))]
-            ):
-                break
+
+        def advance(start: int, epoch: int) -> tuple[int, int] | None:
+            return None if before_offset <= start else (before_offset, epoch)
+
+        if self._swap_doc(state, advance) is None:
+            return  # already truncated there
         with state.lock:
             state.start = max(state.start, before_offset)
             state.readers.notify_all()
@@ -349,19 +344,19 @@ class ObjectStoreWal:
             old = state.flusher
             if old is not None and old is not threading.current_thread():
                 old.join()  # a flusher of an earlier ownership: let it finish first
-            key = self._meta_root + state.name
-            while True:
-                kv = self._meta.get(key)
-                if kv is None or kv.create_revision != state.gen:
-                    self._mark_dropped(state)
-                    raise ChannelNotFound(state.name)
-                start, epoch = _doc(kv)
+
+            def bump(start: int, epoch: int) -> tuple[int, int]:
                 with state.lock:
                     state.epoch = epoch + 1  # before the txn, so the watch sees our own bump as ours
-                if self._meta.txn(
-                    [Compare(key, "mod_revision", "==", kv.mod_revision)], [Op.put(key, _encode_doc(start, epoch + 1))]
-                ):
-                    break
+                return start, epoch + 1
+
+            try:
+                doc = self._swap_doc(state, bump)
+            except ChannelNotFound:
+                self._mark_dropped(state)
+                raise
+            assert doc is not None  # bump always changes the doc
+            start = doc[0]
             with state.lock:
                 state.tail_known = False
             end = self._discover(state)
@@ -379,6 +374,25 @@ class ObjectStoreWal:
                     target=self._flush_loop, args=(state,), name=f"elanus-wal-{state.name}", daemon=True
                 )
                 state.flusher.start()
+
+    def _swap_doc(
+        self, state: _Channel, change: Callable[[int, int], tuple[int, int] | None]
+    ) -> tuple[int, int] | None:
+        """Compare-and-swap the channel's meta doc ``(start, epoch)`` to ``change(start, epoch)``.
+
+        Returns the doc written, or None when ``change`` left it as it was; raises
+        ChannelNotFound when the channel's incarnation is gone.
+        """
+        key = self._meta_root + state.name
+        while True:
+            kv = self._meta.get(key)
+            if kv is None or kv.create_revision != state.gen:
+                raise ChannelNotFound(state.name)
+            doc = change(*_doc(kv))
+            if doc is None:
+                return None
+            if self._meta.txn([Compare(key, "mod_revision", "==", kv.mod_revision)], [Op.put(key, _encode_doc(*doc))]):
+                return doc
 
     def _mark_dropped(self, state: _Channel) -> None:
         with state.lock:
@@ -443,11 +457,12 @@ class ObjectStoreWal:
     def _write(self, state: _Channel, batch: list[_Pending]) -> bool:
         """Put one batch and settle its futures; False when this flusher must stop."""
         first = batch[0].offset
+        payloads = [item.payload for item in batch]
         error: BaseException | None = None
         try:
             if state.fenced is not None:
                 raise state.fenced
-            data = _batch.encode(state.epoch, first, [item.payload for item in batch])
+            data = _batch.encode(state.epoch, first, payloads)
             if not self._objects.put_if_absent(self._batch_key(state, first), data):
                 raise WalFenced(f"batch {first} of WAL channel {state.name!r} was written by another writer")
         except BaseException as exc:
@@ -455,7 +470,6 @@ class ObjectStoreWal:
         with state.lock:
             if error is None and not state.dropped:
                 state.batches.append(first)
-                payloads = [item.payload for item in batch]
                 state.recent[first] = payloads
                 state.recent_bytes += sum(map(len, payloads))
                 while len(state.recent) > _batch.RECENT_BATCHES or state.recent_bytes > _batch.RECENT_BYTES:
