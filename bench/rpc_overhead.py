@@ -138,6 +138,9 @@ def main() -> None:
         direct = json.loads(child.stdout.readline())
         child.stdin.write("quit\n")
         child.stdin.flush()
+    except BaseException:
+        child.kill()  # it waits on stdin: without this the original error would wait 120 s and then be masked
+        raise
     finally:
         child.wait(timeout=120)
     rows = len(result.columns["pk"])

@@ -122,7 +122,7 @@ def _info() -> CollectionInfo:
 def _columns(n: int) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(n)
     bits = (rng.random((n, 4), dtype=np.float32).view(np.uint32) >> 16).astype(np.uint16)
-    cols = {
+    cols: dict[str, np.ndarray] = {
         "i8": rng.integers(-128, 127, n).astype(np.int8), "i16": rng.integers(0, 9, n).astype(np.int16),
         "i32": rng.integers(0, 9, n).astype(np.int32), "i64": rng.integers(-(1 << 62), 1 << 62, n),
         "f32": rng.random(n, dtype=np.float32), "f64": rng.random(n), "flag": rng.random(n) < 0.5,
@@ -227,22 +227,22 @@ def test_search_request_hits_and_query_result_roundtrip() -> None:
     assert _roundtrip(QueryResult({}, 0)).columns == {}
 
 
+def _result_roundtrip(service: str, method: str, value: Any) -> Any:
+    """``value`` as the result of ``service.method``, through serialised bytes."""
+    spec = service_methods(service)[method]
+    return spec.decode_response(spec.response_cls.FromString(spec.encode_response(value).SerializeToString()))
+
+
 def test_optional_and_tuple_results() -> None:
-    specs = service_methods("QueryCoord")
-    loaded = specs["loaded_partitions"]
     for value in (None, (), (1, 2)):
-        msg = type(loaded.encode_response(value)).FromString(loaded.encode_response(value).SerializeToString())
-        assert loaded.decode_response(msg) == value
-    served = specs["served_segments"]
-    pairs = [(SegmentInfo(1, 2, 3, "c", SegmentState.FLUSHED, 5), 7)]
-    assert served.decode_response(served.encode_response(pairs)) == pairs
-    flush = service_methods("DataCoord")["flush"]
-    assert flush.decode_response(flush.encode_response(([1, 2], 99))) == ([1, 2], 99)
-    progress = service_methods("DataCoord")["index_progress"]
-    assert progress.decode_response(progress.encode_response((10, 5, 1))) == (10, 5, 1)
-    cp = service_methods("DataCoord")["get_checkpoint"]
-    assert cp.decode_response(cp.encode_response(None)) is None
-    assert cp.decode_response(cp.encode_response(Checkpoint("c", 0, 0))) == Checkpoint("c", 0, 0)
+        assert _result_roundtrip("QueryCoord", "loaded_partitions", value) == value
+    pairs = [(SegmentInfo(1, 2, 3, "c", SegmentState.FLUSHED, 5), 7),
+             (SegmentInfo(4, 2, 3, "c", SegmentState.SEALED, 6), 8)]
+    assert _result_roundtrip("QueryCoord", "served_segments", pairs) == pairs
+    assert _result_roundtrip("DataCoord", "flush", ([1, 2], 99)) == ([1, 2], 99)
+    assert _result_roundtrip("DataCoord", "index_progress", (10, 5, 1)) == (10, 5, 1)
+    assert _result_roundtrip("DataCoord", "get_checkpoint", None) is None
+    assert _result_roundtrip("DataCoord", "get_checkpoint", Checkpoint("c", 0, 0)) == Checkpoint("c", 0, 0)
 
 
 # ---------------------------------------------------------------------------- tables and clients
@@ -333,9 +333,10 @@ def test_errors_travel_with_class_code_and_message() -> None:
             client.build_index(5, seg, "v", 4, {}, "L2")
         assert long_info.value.message.startswith("cannot parse expression: xxx") and "cut]" in long_info.value.message
         # the right node answers; a client that expects another node id sees it unavailable
-        assert QueryNodeClient(address, 3).channel_caught_up("yes") is True
-        with pytest.raises(RoleUnavailable):
-            QueryNodeClient(address, 4).channel_caught_up("yes")
+        with QueryNodeClient(address, 3) as right, QueryNodeClient(address, 4) as wrong:
+            assert right.channel_caught_up("yes") is True
+            with pytest.raises(RoleUnavailable):
+                wrong.channel_caught_up("yes")
         # health: SERVING overall and per registered service
         with grpc.insecure_channel(address) as channel:
             stub = health_pb2_grpc.HealthStub(channel)
@@ -343,8 +344,8 @@ def test_errors_travel_with_class_code_and_message() -> None:
                 reply = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
                 assert reply.status == health_pb2.HealthCheckResponse.SERVING
         # a role not served here: the rpc is unimplemented, reported as an internal error
-        with pytest.raises(MilvusError) as missing:
-            RootCoordClient(address).alloc_ids(1)
+        with pytest.raises(MilvusError) as missing, RootCoordClient(address) as root:
+            root.alloc_ids(1)
         assert missing.value.code == errors.SERVICE_INTERNAL and "UNIMPLEMENTED" in missing.value.message
     finally:
         server.stop(None)

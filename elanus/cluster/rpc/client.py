@@ -18,14 +18,14 @@ which calls fail with ``RoleUnavailable``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import grpc
 import numpy as np
 
 from elanus.cluster.rpc.errors import RoleUnavailable, error_from_rpc
 from elanus.cluster.rpc.methods import service_methods
-from elanus.cluster.rpc.server import MAX_MESSAGE_BYTES, MAX_METADATA_BYTES, NODE_ID_KEY
+from elanus.cluster.rpc.server import MESSAGE_OPTIONS, NODE_ID_KEY
 from elanus.cluster.types import (
     Checkpoint,
     CollectionInfo,
@@ -47,9 +47,7 @@ if TYPE_CHECKING:
     from elanus.cluster import interfaces
 
 CHANNEL_OPTIONS: list[tuple[str, Any]] = [
-    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-    ("grpc.max_metadata_size", MAX_METADATA_BYTES),
+    *MESSAGE_OPTIONS,
     # Reconnect quickly to a restarted peer (the default backoff grows to 120 s).
     ("grpc.initial_reconnect_backoff_ms", 200),
     ("grpc.max_reconnect_backoff_ms", 2000),
@@ -93,7 +91,7 @@ class RoleClient:
         self._closed = True
         self._channel.close()
 
-    def __enter__(self) -> RoleClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

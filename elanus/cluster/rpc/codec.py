@@ -122,6 +122,8 @@ def decode_array(msg: Message) -> np.ndarray:
 
 def _as_strings(arr: np.ndarray) -> pa.Array | None:
     """Arrow large-string form of an object array holding only ``str`` (None otherwise)."""
+    if len(arr) and not isinstance(arr[0], str):  # JSON/Array/None values: skip Arrow's inference
+        return None
     try:
         strings = pa.array(arr, from_pandas=False)  # inferred: only all-str arrays become strings
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeError):  # mixed values, lone surrogates
@@ -321,21 +323,23 @@ def field_codec(hint: Any) -> FieldCodec:
     raise TypeError(f"no wire form for values of type {hint}")
 
 
-def _tuple_fields(msg: Message, hint: Any) -> list[tuple[str, FieldCodec]]:
-    names = [f.name for f in sorted(msg.DESCRIPTOR.fields, key=lambda f: f.number)]
+@cache
+def _tuple_fields(descriptor: Any, hint: Any) -> tuple[tuple[str, FieldCodec], ...]:
+    """(field name, codec) per element of tuple type ``hint``, in field number order (once per type)."""
+    names = [f.name for f in sorted(descriptor.fields, key=lambda f: f.number)]
     elems = typing.get_args(hint)
     if len(names) != len(elems):
-        raise TypeError(f"{msg.DESCRIPTOR.name} has {len(names)} fields for {hint}")
-    return [(n, field_codec(h)) for n, h in zip(names, elems, strict=True)]
+        raise TypeError(f"{descriptor.name} has {len(names)} fields for {hint}")
+    return tuple((n, field_codec(h)) for n, h in zip(names, elems, strict=True))
 
 
 def _encode_tuple(msg: Message, value: tuple[Any, ...], hint: Any) -> None:
-    for (name, codec), item in zip(_tuple_fields(msg, hint), value, strict=True):
+    for (name, codec), item in zip(_tuple_fields(msg.DESCRIPTOR, hint), value, strict=True):
         codec.encode(msg, name, item)
 
 
 def _decode_tuple(msg: Message, hint: Any) -> tuple[Any, ...]:
-    return tuple(codec.decode(msg, name) for name, codec in _tuple_fields(msg, hint))
+    return tuple(codec.decode(msg, name) for name, codec in _tuple_fields(msg.DESCRIPTOR, hint))
 
 
 # ---------------------------------------------------------------------------- dataclasses
@@ -344,13 +348,6 @@ def _decode_tuple(msg: Message, hint: Any) -> tuple[Any, ...]:
 _DERIVED: dict[type, dict[str, Callable[[dict[str, Any]], Any]]] = {
     values.CollectionInfo: {"schema": lambda kw: schema_from_bytes(kw["schema_bytes"])},
 }
-
-# Every dataclass that travels; each has the message of the same name in common.proto.
-VALUE_TYPES: tuple[type, ...] = (
-    values.DatabaseInfo, values.PartitionInfo, values.CollectionInfo, values.IndexInfo, values.SegmentInfo,
-    values.DeltaLogInfo, values.Checkpoint, values.SearchRequest, values.SearchHits, values.QueryRequest,
-    values.QueryResult, values.LoadProgress)
-
 
 @cache
 def _plan(cls: type) -> tuple[type, tuple[tuple[str, FieldCodec], ...]]:
@@ -382,7 +379,7 @@ def decode_from(msg: Message, cls: type) -> Any:
 def to_message(value: Any) -> Message:
     """The ``common.proto`` message of a dataclass value of :mod:`elanus.cluster.types`."""
     cls: type = type(value)
-    msg = message_class(cls)()
+    msg = _plan(cls)[0]()
     encode_into(msg, value, cls)
     return msg
 
@@ -391,8 +388,3 @@ def from_message(msg: Message, cls: type) -> Any:
     """Inverse of :func:`to_message`."""
     return decode_from(msg, cls)
 
-
-def message_class(cls: type) -> type:
-    """The generated message class that carries dataclass ``cls``."""
-    msg_cls: type = _plan(cls)[0]
-    return msg_cls

@@ -94,6 +94,5 @@ def error_from_rpc(err: grpc.RpcError, role: str, address: str, method: str) -> 
     if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
         return RoleUnavailable(role, address, f"{method}: {details}")
     name = code.name if code is not None else "UNKNOWN"
-    return MilvusError(errors.SERVICE_INTERNAL, errors.compose(
-        errors.SERVICE_INTERNAL, detail=f"{role}.{method}: {details}" if name in ("INTERNAL", "UNKNOWN")
-        else f"{role}.{method}: {name}: {details}"))
+    return errors.error(errors.SERVICE_INTERNAL, f"{role}.{method}: {details}" if name in ("INTERNAL", "UNKNOWN")
+                        else f"{role}.{method}: {name}: {details}")

@@ -35,10 +35,14 @@ log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 512 * 1024 * 1024
 MAX_METADATA_BYTES = 1024 * 1024  # errors travel in trailing metadata (see errors.py); default is 8 KiB
-SERVER_OPTIONS: list[tuple[str, Any]] = [
+# Limits both ends of a connection need (the client adds its own options to these).
+MESSAGE_OPTIONS: list[tuple[str, Any]] = [
     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
     ("grpc.max_metadata_size", MAX_METADATA_BYTES),
+]
+SERVER_OPTIONS: list[tuple[str, Any]] = [
+    *MESSAGE_OPTIONS,
     ("grpc.so_reuseport", 0),  # a second process must not silently share a port
 ]
 NODE_ID_KEY = "elanus-node-id"
