@@ -88,18 +88,15 @@ def _open(objects: ObjectStore, key: str) -> str | pa.PythonFile:
 def read_scalar(objects: ObjectStore, key: str, field: FieldSchema) -> tuple[np.ndarray, np.ndarray | None]:
     """(values, validity or None) of a scalar / Array / JSON column of a segment file, in the
     segment representation; a field the file predates reads as its default value, else null."""
-    source = _open(objects, key)
-    if field.name not in pq.read_schema(source).names:
-        rows = pq.read_metadata(_open(objects, key)).num_rows
-        return absent_column(field, rows)
-    table = pq.read_table(_open(objects, key), columns=[field.name])
-    column = table.column(0).combine_chunks()
+    file = pq.ParquetFile(_open(objects, key))  # one footer read (ranged reads when remote)
+    if field.name not in file.schema_arrow.names:
+        return absent_column(field, file.metadata.num_rows)
+    column = file.read(columns=[field.name]).column(0).combine_chunks()
     valid = None if column.null_count == 0 else column.is_valid().to_numpy(zero_copy_only=False)
     return batch.column_from_arrow(field, column), valid
 
 
-def json_path_keys(schema: CollectionSchema, field: FieldSchema, params: dict[str, str],
-                   json_pointer: str) -> tuple[Key, ...]:
+def json_path_keys(schema: CollectionSchema, params: dict[str, str], json_pointer: str) -> tuple[Key, ...]:
     """The path a JSON index covers, as the filter binder spells it (``json_path`` parsed
     like a filter identifier; without one, the pointer's steps as member names)."""
     text = params.get("json_path")
@@ -154,10 +151,8 @@ class IndexNodeImpl:
         rows = len(vectors)
         del vectors
         blob = index.serialize()
-        del index
-        key = index_file_key(collection_id, segment.id, field_name, secrets.randbits(62))
-        self._objects.put(key, blob)
-        size = len(blob)
+        del index  # before the put: the index and its blob are the build's peak
+        key, size = self._store(collection_id, segment.id, field_name, blob)
         del blob
         release_free_memory()  # the build's vectors, index and blob
         log.info("built %s index of segment %d field %s: %d rows, %d bytes, %.2fs",
@@ -176,14 +171,18 @@ class IndexNodeImpl:
         if field is None or kind is None:
             raise invalid_parameter(f"no scalar index to build for field {field_name} with {params}")
         started = time.monotonic()
-        path = json_path_keys(schema, field, flat, json_pointer) if field.dtype == DataType.JSON else ()
+        path = json_path_keys(schema, flat, json_pointer) if field.dtype == DataType.JSON else ()
         values, valid = read_scalar(self._objects, segment.data_path, field)
         index = scalar_index.build(kind, field, values, valid, flat, path)
         del values
-        blob = index.serialize()
-        key = index_file_key(collection_id, segment.id, scalar_index.file_key(field_name, index_id),
-                             secrets.randbits(62))
-        self._objects.put(key, blob)
+        key, size = self._store(collection_id, segment.id, scalar_index.file_key(field_name, index_id),
+                                index.serialize())
         log.info("built %s scalar index of segment %d field %s%s: %d rows, %d bytes, %.2fs", index.kind, segment.id,
-                 field_name, json_pointer, index.num_rows, len(blob), time.monotonic() - started)
+                 field_name, json_pointer, index.num_rows, size, time.monotonic() - started)
         return key
+
+    def _store(self, collection_id: int, segment_id: int, folder: str, blob: bytes) -> tuple[str, int]:
+        """Put ``blob`` under a fresh build id in the index's folder; (object key, size)."""
+        key = index_file_key(collection_id, segment_id, folder, secrets.randbits(62))
+        self._objects.put(key, blob)
+        return key, len(blob)

@@ -37,15 +37,21 @@ def test_joining_node_takes_a_share(cluster: Cluster) -> None:
               for sid in [seg_info.id]}
     assert sorted(s for s, n in served.items() if n == 3) == held[3]
     assert cluster.count() == 240  # no row lost or counted twice while moving
+    # Embedded mode (adopt_placements off) neither persists nor reads placements.
+    assert cluster.meta.get_prefix("querycoord-dist/") == []
 
 
 def test_lost_node_work_moves(cluster: Cluster) -> None:
-    for seg in range(1, 5):
-        cluster.flushed(seg, np.arange(seg * 100, seg * 100 + 30), "qc0" if seg % 2 else "qc1")
+    for seg in range(1, 5):  # segments alternate between the nodes, channels go in pairs
+        cluster.flushed(seg, np.arange(seg * 100, seg * 100 + 30), "qc0" if seg <= 2 else "qc1")
     cluster.growing(9, np.arange(5000, 5010), "qc1")
     cluster.qc.load(COLLECTION)
     cluster.wait_loaded()
     assert cluster.count() == 130
+    kept = {sid: cluster.nodes[0].segment(sid) for sid in cluster.nodes[0].segment_ids()}
+    led_by_2 = {ch for ch, n in cluster.qc.shard_leaders(COLLECTION.id).items() if n == 2}
+    # node 1 holds a segment of a channel node 2 leads: it is re-handed to the new delegator
+    assert any(s.channel in led_by_2 for s, n in cluster.qc.served_segments(COLLECTION.id) if n == 1)
     lost = cluster.nodes.pop(1)
     del cluster.registry._query_nodes[lost.node_id]
     lost.close()
@@ -54,6 +60,8 @@ def test_lost_node_work_moves(cluster: Cluster) -> None:
     assert set(cluster.qc.shard_leaders(COLLECTION.id).values()) == {1}
     assert cluster.nodes[0].segment_ids() == [1, 2, 3, 4]
     assert all(node == 1 for _, node in cluster.qc.served_segments(COLLECTION.id))
+    for sid, copy in kept.items():  # copies the survivor held are handed off again, not reloaded
+        assert cluster.nodes[0].segment(sid) is copy
     cluster.wait_loaded()
     assert cluster.qc.load_progress(COLLECTION.id).state == LoadState.LOADED
     assert cluster.count() == 130

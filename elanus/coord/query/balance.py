@@ -23,7 +23,7 @@ class Balancer:
         if not candidates:
             raise LookupError("no query node")
         node = min(candidates, key=lambda n: (self._channels.get(n, 0), n))
-        self._channels[node] = self._channels.get(node, 0) + 1
+        self.place_channel(node)
         return node
 
     def place_channel(self, node: int) -> None:

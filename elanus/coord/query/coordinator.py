@@ -77,7 +77,9 @@ class _Collection:
     released: bool = False
     error: str = ""
     dropped: set[int] = field(default_factory=set)  # truncated away: never serve again
-    rehome: set[int] = field(default_factory=set)  # still held by their node: only hand off again
+    # still held by their node, with the index files of the held copy: if those are still the
+    # segment's, it is only handed off again (not reloaded)
+    rehome: dict[int, dict[str, str]] = field(default_factory=dict)
     adopted: bool = False  # placements persisted by a predecessor were taken over
 
     def in_scope(self, partition_id: int) -> bool:
@@ -95,9 +97,10 @@ class QueryCoordImpl:
     registry is complete to reload what was loaded before a restart."""
 
     def __init__(self, registry: Registry, meta: MetaStore, *, adopt_placements: bool = False) -> None:
-        """``adopt_placements``: take over the placements persisted by a predecessor whose
-        nodes are still alive (cluster mode only: there node ids are never reused, while an
-        embedded restart brings back node 1 empty)."""
+        """``adopt_placements``: persist placements and take over those persisted by a
+        predecessor whose nodes are still alive (cluster mode only: there node ids are never
+        reused, while an embedded restart brings back node 1 empty, so embedded mode neither
+        writes nor reads them)."""
         self._registry = registry
         self._meta = meta
         self._adopt_placements = adopt_placements
@@ -319,7 +322,7 @@ class QueryCoordImpl:
                     del st.segments[sid]  # listed again by the load steps below
                     redo += 1
                     if node is not None:
-                        st.rehome.add(sid)
+                        st.rehome[sid] = dict(seg.index_files)
             if lost or redo:
                 log.warning("query node %d lost: collection %d re-leads %s, re-serves %d segments",
                             node_id, st.info.id, sorted(lost), redo)
@@ -368,7 +371,8 @@ class QueryCoordImpl:
                 cp = checkpoints[ch]
                 self._node(node).watch_channel(info, ch, cp.offset if cp else 0, excluded, parts)
                 st.leaders[ch] = node
-                placement.save_leader(self._meta, info.id, ch, node)
+                if self._adopt_placements:
+                    placement.save_leader(self._meta, info.id, ch, node)
             else:
                 self._node(node).watch_channel(info, ch, 0, excluded, parts)  # widen the scope
             st.done += 1
@@ -398,12 +402,15 @@ class QueryCoordImpl:
             node = target
         else:
             node = old if old in nodes else self._balancer.pick_segment_node(nodes)
-        if not (seg.id in st.rehome and node == old):
+        # A copy held as it is (its placement record already says so) is only handed off again.
+        held = st.rehome.pop(seg.id, None)
+        reuse = node == old and held == seg.index_files
+        if not reuse:
             self._node(node).load_segment(st.info, seg, deltas)
-        st.rehome.discard(seg.id)
         self._node(leader).handoff(seg.channel, seg, node)
         self._balancer.place_segment(seg.id, node, seg.num_rows)
-        placement.save_segment(self._meta, st.info.id, seg.id, node, dict(seg.index_files))
+        if self._adopt_placements and not reuse:
+            placement.save_segment(self._meta, st.info.id, seg.id, node, dict(seg.index_files))
         st.segments[seg.id] = seg
         if old is not None and old != node and old in nodes:
             self._node(old).release_segment(seg.id)
@@ -429,8 +436,7 @@ class QueryCoordImpl:
                 placement.remove_segment(self._meta, st.info.id, sid)
                 continue
             self._balancer.place_segment(sid, node, seg.num_rows)
-            if index_files == seg.index_files:
-                st.rehome.add(sid)  # held as it is: only hand it to the delegator again
+            st.rehome[sid] = index_files
         log.info("collection %d: took over %d channel and %d segment placements", st.info.id,
                  len(st.leaders), len(st.rehome))
 
@@ -475,7 +481,7 @@ class QueryCoordImpl:
     def _release_segment(self, segment_id: int, collection_id: int = 0) -> None:
         """Release the segment's copy; forget its persisted placement (unless the caller
         removes the whole collection's, ``collection_id`` 0)."""
-        if collection_id:
+        if collection_id and self._adopt_placements:
             placement.remove_segment(self._meta, collection_id, segment_id)
         holder = self._balancer.segment_node(segment_id)
         if holder is not None:
