@@ -51,6 +51,7 @@ __all__ = [
     "Service",
     "find_binary",
     "free_port",
+    "free_ports",
     "start_etcd",
     "start_nats",
     "start_s3",
@@ -107,7 +108,7 @@ class Service:
     def stop(self, timeout: float = STOP_TIMEOUT) -> None:
         """Terminate the server, wait up to ``timeout``, then kill it. Idempotent."""
         with self._lock:
-            _stop_process(self.process, timeout)
+            terminate([self.process], timeout)
             _RUNNING.discard(self)
             if self._cleanup is not None:
                 cleanup, self._cleanup = self._cleanup, None
@@ -115,7 +116,7 @@ class Service:
 
     def log_tail(self, lines: int = 20) -> str:
         """The last ``lines`` lines of the server's output ("" if not readable)."""
-        return _tail(self.log_path, lines)
+        return tail(self.log_path, lines)
 
     def __enter__(self) -> Service:
         return self
@@ -142,17 +143,23 @@ def _stop_all() -> None:
             service.stop(timeout=3.0)
 
 
-def _stop_process(process: subprocess.Popen[bytes], timeout: float) -> None:
-    if process.poll() is None:
-        process.terminate()
+def terminate(procs: Sequence[subprocess.Popen[bytes]], grace: float) -> None:
+    """SIGTERM each live process, wait up to ``grace`` seconds for all, SIGKILL the rest, reap them."""
+    for proc in procs:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.terminate()
+    deadline = time.monotonic() + grace
+    for proc in procs:
         try:
-            process.wait(timeout)
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            proc.kill()
+            proc.wait()
 
 
-def _tail(path: Path, lines: int) -> str:
+def tail(path: Path, lines: int = 20) -> str:
+    """The last ``lines`` lines of the file at ``path`` ("" if not readable)."""
     try:
         text = path.read_text(errors="replace")
     except OSError:
@@ -178,11 +185,20 @@ def find_binary(name: str) -> str:
     )
 
 
+def free_ports(count: int, host: str = HOST) -> list[int]:
+    """``count`` distinct TCP ports free on ``host`` a moment ago (all bound at once, then released)."""
+    with contextlib.ExitStack() as stack:
+        ports = []
+        for _ in range(count):
+            sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            sock.bind((host, 0))
+            ports.append(int(sock.getsockname()[1]))
+        return ports
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
+    return free_ports(1)[0]
 
 
 def _http_ok(url: str) -> bool:
@@ -211,7 +227,7 @@ def _launch(
         raise ValueError(f"{name} listens on {num_ports} ports, got {list(fixed_ports)}")
     failure = ""
     for _attempt in range(1 if fixed_ports is not None else _START_ATTEMPTS):
-        ports = tuple(fixed_ports) if fixed_ports is not None else tuple(free_port() for _ in range(num_ports))
+        ports = tuple(fixed_ports) if fixed_ports is not None else tuple(free_ports(num_ports))
         argv, ready = build(ports)
         with open(log_path, "ab") as log:
             # Own session: a terminal's Ctrl-C reaches the launcher, which stops the roles first
@@ -227,9 +243,9 @@ def _launch(
                 return process, ports
             time.sleep(0.05)
         else:
-            _stop_process(process, STOP_TIMEOUT)
-            raise InfraError(f"{name} did not become ready within {timeout:.0f}s; log:\n{_tail(log_path, 30)}")
-    raise InfraError(f"{failure}; log:\n{_tail(log_path, 30)}")
+            terminate([process], STOP_TIMEOUT)
+            raise InfraError(f"{name} did not become ready within {timeout:.0f}s; log:\n{tail(log_path, 30)}")
+    raise InfraError(f"{failure}; log:\n{tail(log_path, 30)}")
 
 
 def _register(service: Service) -> Service:

@@ -11,31 +11,21 @@ import contextlib
 import json
 import os
 import select
-import signal
 import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from elanus.cluster.healthcheck import ServingStatus, check
+from elanus.cluster.infra import free_ports, tail, terminate
+from elanus.cluster.session import PREFIX as SESSION_PREFIX
 
-SESSION_PREFIX = "session/"
-
-
-def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
-    """``count`` distinct ports free on ``host`` right now (all bound at once, then released)."""
-    with contextlib.ExitStack() as stack:
-        ports = []
-        for _ in range(count):
-            sock = stack.enter_context(socket.socket())
-            sock.bind((host, 0))
-            ports.append(int(sock.getsockname()[1]))
-        return ports
+__all__ = ["SESSION_PREFIX", "alive", "busy_ports", "free_ports", "parse_sessions", "probe_all", "spawn", "tail",
+           "terminal_keys", "terminate"]
 
 
 def busy_ports(host: str, ports: Iterable[int]) -> list[int]:
@@ -78,21 +68,6 @@ def probe_all(addresses: list[str]) -> dict[str, ServingStatus]:
         return dict(zip(addresses, results, strict=True))
 
 
-def terminate(procs: list[subprocess.Popen[bytes]], grace: float) -> None:
-    """SIGTERM each live process, wait up to ``grace`` seconds for all, SIGKILL the rest, reap them."""
-    for proc in procs:
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    for proc in procs:
-        try:
-            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -116,13 +91,6 @@ _PROLOGUE = (
     "    sys.exit(1)\n"
     "os.execvp(sys.argv[2], sys.argv[2:])\n"
 )
-
-
-def tail(path: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
 
 
 def spawn(argv: Sequence[str], log_path: Path, env: Mapping[str, str]) -> subprocess.Popen[bytes]:

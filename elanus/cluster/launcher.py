@@ -53,6 +53,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
+from elanus.cluster import infra
 from elanus.cluster.healthcheck import ServingStatus
 from elanus.cluster.launch_procs import (
     SESSION_PREFIX,
@@ -192,8 +193,6 @@ class Launcher:
 
     def start_infra(self) -> None:
         """Fill ``self.env`` with the three ELANUS_* URLs, starting what is not given (see module docstring)."""
-        from elanus.cluster import infra  # the servers' launcher; imported late so `--help` works without it
-
         self.root.mkdir(parents=True, exist_ok=True)
         meta = os.environ.get(META_ENV)
         if meta:
@@ -277,7 +276,7 @@ class Launcher:
             lost = [m for m in members if m.state == "lost"]
             if lost:
                 raise StartupError("; ".join(f"{m.name} exited during startup (code {m.proc.poll() if m.proc else '?'})"
-                                             f", last log lines:\n{tail(m.log_path, 12)}" for m in lost))
+                                             f", last log lines:\n{tail(m.log_path, 12) or '(no log)'}" for m in lost))
             if all(m.state == "up" for m in members):
                 return
             if self.stop_event.is_set():

@@ -211,9 +211,7 @@ class RoleProcess:
         from elanus.cluster.channels import ChannelAssigner
 
         def channels() -> list[str]:
-            root = self.registry.root()
-            return [ch for db in root.list_databases() for info in root.list_collections(db.name)
-                    for ch in info.channels]
+            return [ch for info in self.registry.root().all_collections() for ch in info.channels]
 
         assigner = ChannelAssigner(self.meta, self.registry, channels)
         assigner.start()

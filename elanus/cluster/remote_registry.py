@@ -28,10 +28,11 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from elanus.cluster.election import active_key
 from elanus.cluster.interfaces import DataCoord, DataNode, IndexNode, QueryCoord, QueryNode, RootCoord
-from elanus.cluster.session import ACTIVE, PREFIX, SessionInfo, decode, parse_key
+from elanus.cluster.session import PREFIX, Mirror, SessionInfo, decode, parse_key
 from elanus.core.errors import SERVICE_UNAVAILABLE, MilvusError, error
-from elanus.storage.meta.base import Compare, KeyValue, MetaStore, Op, WatchEvent, WatchHandle
+from elanus.storage.meta.base import Compare, KeyValue, MetaStore, Op
 
 log = logging.getLogger(__name__)
 
@@ -65,74 +66,6 @@ class RpcClients:
         if kind == "query_node":
             return rpc.QueryNodeClient(address, node_id)
         return classes[kind](address)
-
-
-class Mirror:
-    """A watched copy of every key under a prefix (revision-guarded, so a listing older than an
-    applied event never overwrites it). ``on_change(key, kv_or_None)`` runs after each change."""
-
-    def __init__(self, meta: MetaStore, prefix: str,
-                 on_change: Callable[[str, KeyValue | None], None] | None = None) -> None:
-        self._meta = meta
-        self._prefix = prefix
-        self._on_change = on_change
-        self._lock = threading.Lock()
-        self._values: dict[str, KeyValue] = {}
-        self._revisions: dict[str, int] = {}
-        self._handle: WatchHandle | None = None
-        self.version = 0  # bumped on every change (lets readers cache what they derive)
-
-    def start(self) -> None:
-        self._handle = self._meta.watch_prefix(self._prefix, self._event)
-        self.resync()
-
-    def stop(self) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
-
-    def resync(self) -> None:
-        listed = {kv.key: kv for kv in self._meta.get_prefix(self._prefix)}
-        rev = self._meta.revision()
-        for kv in listed.values():
-            self._apply(kv.key, kv, kv.mod_revision)
-        with self._lock:
-            gone = [k for k in self._values if k not in listed]
-        for key in gone:
-            self._apply(key, None, rev)
-
-    def _event(self, event: WatchEvent) -> None:
-        self._apply(event.kv.key, event.kv if event.type == "put" else None, event.kv.mod_revision)
-
-    def _apply(self, key: str, kv: KeyValue | None, revision: int) -> None:
-        with self._lock:
-            if revision < self._revisions.get(key, 0):
-                return
-            self._revisions[key] = revision
-            before = self._values.get(key)
-            if kv is None:
-                if before is None:
-                    return
-                del self._values[key]
-            else:
-                if before is not None and before.value == kv.value:
-                    self._values[key] = kv
-                    return
-                self._values[key] = kv
-            self.version += 1
-        if self._on_change is not None:
-            try:
-                self._on_change(key, kv)
-            except Exception:
-                log.exception("mirror callback failed for %s", key)
-
-    def get(self, key: str) -> KeyValue | None:
-        with self._lock:
-            return self._values.get(key)
-
-    def items(self) -> list[KeyValue]:
-        with self._lock:
-            return sorted(self._values.values(), key=lambda kv: kv.key)
 
 
 class ClusterRegistry:
@@ -220,7 +153,7 @@ class ClusterRegistry:
         return list(by_role.get(role, ()))
 
     def active(self, role: str) -> SessionInfo | None:
-        kv = self._sessions.get(f"{PREFIX}{role}/{ACTIVE}")
+        kv = self._sessions.get(active_key(role))
         return None if kv is None else decode(kv)
 
     def _client(self, kind: str, address: str, node_id: int = 0) -> Any:

@@ -161,11 +161,83 @@ class Session:
             self.lease = 0
 
 
+class Mirror:
+    """A watched copy of every key under a prefix (revision-guarded, so a listing older than an
+    applied event never overwrites it). ``on_change(key, kv_or_None)`` runs after each change,
+    one change at a time, in the order the changes were applied."""
+
+    def __init__(self, meta: MetaStore, prefix: str,
+                 on_change: Callable[[str, KeyValue | None], None] | None = None) -> None:
+        self._meta = meta
+        self._prefix = prefix
+        self._on_change = on_change
+        self._lock = threading.Lock()
+        self._notify = threading.RLock()  # held over an apply and its callback (watch thread vs resync)
+        self._values: dict[str, KeyValue] = {}
+        self._revisions: dict[str, int] = {}
+        self._handle: WatchHandle | None = None
+        self.version = 0  # bumped on every change (lets readers cache what they derive)
+
+    def start(self) -> None:
+        self._handle = self._meta.watch_prefix(self._prefix, self._event)
+        self.resync()
+
+    def stop(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def resync(self) -> None:
+        listed = {kv.key: kv for kv in self._meta.get_prefix(self._prefix)}
+        rev = self._meta.revision()
+        for kv in listed.values():
+            self._apply(kv.key, kv, kv.mod_revision)
+        with self._lock:
+            gone = [k for k in self._values if k not in listed]
+        for key in gone:
+            self._apply(key, None, rev)
+
+    def _event(self, event: WatchEvent) -> None:
+        self._apply(event.kv.key, event.kv if event.type == "put" else None, event.kv.mod_revision)
+
+    def _apply(self, key: str, kv: KeyValue | None, revision: int) -> None:
+        with self._notify:
+            with self._lock:
+                if revision < self._revisions.get(key, 0):
+                    return
+                self._revisions[key] = revision
+                before = self._values.get(key)
+                if kv is None:
+                    if before is None:
+                        return
+                    del self._values[key]
+                else:
+                    if before is not None and before.value == kv.value:
+                        self._values[key] = kv
+                        return
+                    self._values[key] = kv
+                self.version += 1
+            if self._on_change is not None:
+                try:
+                    self._on_change(key, kv)
+                except Exception:
+                    log.exception("mirror callback failed for %s", key)
+
+    def get(self, key: str) -> KeyValue | None:
+        with self._lock:
+            return self._values.get(key)
+
+    def items(self) -> list[KeyValue]:
+        with self._lock:
+            return sorted(self._values.values(), key=lambda kv: kv.key)
+
+
 Callback = Callable[[SessionInfo], None]
 
 
 class SessionWatcher:
-    """Join/loss notices for the sessions of some roles (see the module docstring).
+    """Join/loss notices for the sessions of some roles (see the module docstring), from one
+    :class:`Mirror` of each role's prefix.
 
     Callbacks run on the store's watch thread (or the caller's thread for the sessions
     found at :meth:`start`); they must not block for long.
@@ -173,46 +245,27 @@ class SessionWatcher:
 
     def __init__(self, meta: MetaStore, roles: Iterable[str], on_join: Callback | None = None,
                  on_lost: Callback | None = None) -> None:
-        self._meta = meta
-        self._roles = tuple(roles)
         self._on_join = on_join
         self._on_lost = on_lost
         self._lock = threading.Lock()
         self._known: dict[str, SessionInfo] = {}
-        self._revisions: dict[str, int] = {}
-        self._handles: list[WatchHandle] = []
+        self._mirrors = [Mirror(meta, f"{PREFIX}{role}/", self._changed) for role in roles]
 
     def start(self) -> None:
-        for role in self._roles:
-            self._handles.append(self._meta.watch_prefix(f"{PREFIX}{role}/", self._on_event))
-        self.resync()
+        for mirror in self._mirrors:
+            mirror.start()
 
     def resync(self) -> None:
         """Compare with a fresh listing (recovers from missed watch events)."""
-        listed: dict[str, KeyValue] = {}
-        for role in self._roles:
-            for kv in self._meta.get_prefix(f"{PREFIX}{role}/"):
-                listed[kv.key] = kv
-        for kv in listed.values():
-            self._apply(kv.key, kv, kv.mod_revision)
-        with self._lock:
-            gone = [k for k in self._known if k not in listed]
-        rev = self._meta.revision()
-        for key in gone:
-            self._apply(key, None, rev)
+        for mirror in self._mirrors:
+            mirror.resync()
 
-    def _on_event(self, event: WatchEvent) -> None:
-        self._apply(event.kv.key, event.kv if event.type == "put" else None, event.kv.mod_revision)
-
-    def _apply(self, key: str, kv: KeyValue | None, revision: int) -> None:
+    def _changed(self, key: str, kv: KeyValue | None) -> None:
         parsed = parse_key(key)
         if parsed is None or not parsed[1].isdigit():
             return
         joined = lost = None
         with self._lock:
-            if revision < self._revisions.get(key, 0):
-                return  # older than what we already applied
-            self._revisions[key] = revision
             if kv is None:
                 lost = self._known.pop(key, None)
             elif key not in self._known:
@@ -236,6 +289,5 @@ class SessionWatcher:
             return sorted(self._known.values(), key=lambda s: (s.role, s.node_id))
 
     def stop(self) -> None:
-        for handle in self._handles:
-            handle.cancel()
-        self._handles.clear()
+        for mirror in self._mirrors:
+            mirror.stop()

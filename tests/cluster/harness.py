@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from elanus.cluster.election import active
-from elanus.cluster.infra import free_port
+from elanus.cluster.infra import free_port, tail
 from elanus.cluster.launch_procs import busy_ports
 from elanus.cluster.session import live_sessions
 from elanus.storage import open_meta
@@ -48,11 +48,7 @@ class Proc:
         return self.popen.poll() is None
 
     def tail(self, lines: int = 30) -> str:
-        try:
-            text = self.log.read_text(errors="replace").splitlines()
-        except OSError:
-            return ""
-        return "\n".join(text[-lines:])
+        return tail(self.log, lines)
 
 
 @dataclass

@@ -80,8 +80,9 @@ def test_startup_failure_is_reported(tmp_path: Path) -> None:
     bad = tmp_path / "etcd"
     bad.mkdir()
     (bad / "etcd").write_text("not a directory")
-    with pytest.raises(infra.InfraError, match="etcd"):
+    with pytest.raises(infra.InfraError, match="etcd") as failed:
         infra.start_etcd(bad, timeout=10)
+    assert str(failed.value).split("log:\n", 1)[1].strip(), "the server's log is quoted"
 
 
 def test_restart_on_the_same_ports_keeps_data(tmp_path: Path) -> None:
