@@ -21,7 +21,7 @@ from elanus.access.status import OK
 from elanus.access.templates import template_values
 from elanus.cluster.types import ALL_PARTITIONS, DEFAULT_PARTITION, CollectionInfo, Columns
 from elanus.core import batch, errors
-from elanus.core.expr import compile_filter
+from elanus.core.expr import Filter, compile_filter
 from elanus.core.hashing import shard_of
 from elanus.core.tso import physical_ms
 
@@ -116,12 +116,13 @@ class DmlHandlers:
         n = len(old_pks)
         first = self.ctx.registry.root().alloc_ids(n)
         columns = fielddata.with_auto_ids(columns, info.schema, np.arange(first, first + n, dtype=np.int64))
+        routes = _route(info, columns, partition_name)  # before any write: it rejects a bad partition
         if info.schema.partition_key is not None:
             part = ALL_PARTITIONS
         else:
             part = partition_ids(info, [partition_name or DEFAULT_PARTITION])[0]
         ts = self._delete_pks(info, part, old_pks)
-        for channel, part_id, cols in _route(info, columns, partition_name):
+        for channel, part_id, cols in routes:
             ts = max(ts, self.ctx.registry.data_node_for(channel).insert(info, channel, part_id, cols))
         return _mutation(columns[pk.name], ts, upsert_cnt=n)
 
@@ -151,16 +152,15 @@ class DmlHandlers:
             pk_dtype = np.int64 if info.schema.primary.dtype.is_integer else object
             pks = np.asarray(values, dtype=pk_dtype)
         else:
-            pks = self._matching_pks(info, request, params, part)
+            pks = self._matching_pks(info, request, params, part, flt)
         ts = self._delete_pks(info, part, pks)
         return _mutation(pks, ts or self.ctx.now(), delete_cnt=len(pks))
 
     def _matching_pks(self, info: CollectionInfo, request: Any, params: dict[str, Any],
-                      part: int) -> np.ndarray:
-        """Complex delete: read the matching primary keys at Strong consistency."""
-        parts: tuple[int, ...] = () if part == ALL_PARTITIONS else (part,)
-        if not parts and info.schema.partition_key is not None:  # the filter may pin the key
-            parts = read_partitions(info, (), request.expr, params)
+                      part: int, flt: Filter) -> np.ndarray:
+        """Complex delete: read the matching primary keys at Strong consistency (in the
+        partitions ``flt`` pins the partition key to, when it does)."""
+        parts = read_partitions(info, (), flt) if part == ALL_PARTITIONS else (part,)
         result = run_query(self.ctx, info, request.expr, params, (info.schema.primary.name,), -1, 0,
                            parts, self.ctx.guarantee_ts(info, 0, False, 0))
         return result.columns[info.schema.primary.name]

@@ -24,15 +24,19 @@ from elanus.access.status import OK
 from elanus.access.templates import template_values
 from elanus.cluster.types import CollectionInfo, SearchHits, SearchRequest
 from elanus.core import errors
-from elanus.core.expr import validate
+from elanus.core.expr import compile_filter
 from elanus.core.index.sparse_params import drop_ratio_search
+from elanus.core.index.spec import (
+    BINARY_VECTOR_METRICS,
+    DEFAULT_BINARY_METRIC,
+    DEFAULT_METRIC,
+    FLOAT_VECTOR_METRICS,
+    MetricType,
+)
 from elanus.core.reduce import merge_hits
 from elanus.core.schema import DYNAMIC_FIELD_NAME, CollectionSchema, DataType, FieldSchema
 
 TOPK_LIMIT = 16384
-_FLOAT_METRICS = ("L2", "IP", "COSINE")
-_BINARY_METRICS = ("HAMMING", "JACCARD", "SUBSTRUCTURE", "SUPERSTRUCTURE")
-_BINARY_VECTOR = DataType.BINARY_VECTOR
 MAX_RESULT_WINDOW = 16384
 
 
@@ -151,10 +155,9 @@ class DqlHandlers:
             raise errors.invalid_parameter(f"failed to get field schema by name: fieldName({anns}) not found")
         queries = decode_queries(request.placeholder_group, field)
         filter_params = template_values(request.expr_template_values)
-        if request.dsl:
-            validate(request.dsl, schema, filter_params)
+        flt = compile_filter(request.dsl, schema, filter_params) if request.dsl else None
         names = request.partition_names if partition_names is None else partition_names
-        parts = read_partitions(info, names, request.dsl, filter_params)
+        parts = read_partitions(info, names, flt)
         leaders = require_loaded(self.ctx, info, parts)
         metric, params = self._search_params(info, field, sp)
         out_fields, dyn_keys = resolve_output_fields(schema, request.output_fields)
@@ -176,8 +179,9 @@ class DqlHandlers:
         index = next((i for i in self.ctx.indexes(info.id) if i.field_name == field.name), None)
         index_metric = (index.params.get("metric_type", "") if index else "").upper()
         # Milvus's default metric per vector type (an index built without one has it too).
-        default = "HAMMING" if field.dtype is _BINARY_VECTOR else \
-            "IP" if field.dtype is DataType.SPARSE_FLOAT_VECTOR else "COSINE"
+        binary = field.dtype is DataType.BINARY_VECTOR
+        default = DEFAULT_BINARY_METRIC if binary else \
+            MetricType.IP if field.dtype is DataType.SPARSE_FLOAT_VECTOR else DEFAULT_METRIC
         metric = (sp.get("metric_type", "") or params.pop("metric_type", "") or index_metric
                   or default).upper()
         if field.dtype is DataType.SPARSE_FLOAT_VECTOR:
@@ -185,7 +189,7 @@ class DqlHandlers:
             if not index_metric and metric != "IP":
                 index_metric = "IP"  # sparse vectors have one metric, with or without an index
         elif index is None:
-            supported = _BINARY_METRICS if field.dtype is _BINARY_VECTOR else _FLOAT_METRICS
+            supported = BINARY_VECTOR_METRICS if binary else FLOAT_VECTOR_METRICS
             if metric not in supported:
                 raise errors.invalid_parameter(f"metric type {metric} not found or not supported, "
                                                f"supported: [{' '.join(supported)}]")
@@ -229,9 +233,8 @@ class DqlHandlers:
             raise errors.invalid_parameter("count entities with pagination is not allowed")
         if not expr and limit < 0 and not count_only:
             raise errors.invalid_parameter("empty expression should be used with limit")
-        if expr:
-            validate(expr, schema, params)
-        parts = read_partitions(info, request.partition_names, expr, params)
+        flt = compile_filter(expr, schema, params) if expr else None
+        parts = read_partitions(info, request.partition_names, flt)
         gts = self.ctx.guarantee_ts(info, request.consistency_level, request.use_default_consistency,
                                     request.guarantee_timestamp)
         if count_only:

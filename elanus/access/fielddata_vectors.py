@@ -24,7 +24,7 @@ from elanus.core.schema import DataType, FieldSchema
 _VECTOR_LABELS: dict[DataType, str] = {
     DataType.FLOAT_VECTOR: "float vector", DataType.FLOAT16_VECTOR: "float16 vector",
     DataType.BFLOAT16_VECTOR: "bfloat16 vector", DataType.INT8_VECTOR: "int8 vector",
-    DataType.BINARY_VECTOR: "binary vector",
+    DataType.BINARY_VECTOR: "binary vector", DataType.SPARSE_FLOAT_VECTOR: "sparse float vector",
 }
 _HALF_TYPES = (DataType.FLOAT16_VECTOR, DataType.BFLOAT16_VECTOR)
 # Milvus checks the dim before the length for these types, after it for Float and Int8.
@@ -83,9 +83,7 @@ def extract_sparse(f: FieldSchema, fd: schema_pb2.FieldData) -> np.ndarray:
     if kind != "sparse_float_vector":
         if f.nullable:
             return sparse.empty_rows(0)
-        label = "sparse float vector"
-        raise invalid_value(f"{label} field '{f.name}' is illegal, array type mismatch", f"need {label}",
-                            "got nil")
+        raise _mismatch(f)
     rows = sparse.as_column(fd.vectors.sparse_float_vector.contents,
                             len(fd.vectors.sparse_float_vector.contents))
     sparse.validate(rows)

@@ -92,7 +92,7 @@ class HybridHandlers(DqlHandlers):
         for part in request.partition_names:  # unknown names fail first, with the hybrid path's text
             if info.partition(part) is None:
                 raise errors.MilvusError(errors.UNEXPECTED, f"partition name {part} not found")
-        read_partitions(info, request.partition_names, "", {})
+        read_partitions(info, request.partition_names, None)
         for sub in request.requests:
             anns = kv_dict(sub.search_params).get("anns_field", "")
             target = info.schema.get(anns) if anns else None

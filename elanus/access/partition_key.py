@@ -14,15 +14,14 @@ unchanged. Each pruning decision is logged at DEBUG on this module's logger.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
 from elanus.access.context import partition_ids
 from elanus.cluster.types import CollectionInfo
 from elanus.core import errors
-from elanus.core.expr import compile_filter
+from elanus.core.expr import Filter
 from elanus.core.hashing import partition_key_slot
 
 log = logging.getLogger(__name__)
@@ -35,22 +34,22 @@ def key_slots(info: CollectionInfo, values: np.ndarray) -> np.ndarray:
     return partition_key_slot(values, len(info.partitions))
 
 
-def read_partitions(info: CollectionInfo, names: Sequence[str], expr: str,
-                    params: Mapping[str, Any]) -> tuple[int, ...]:
+def read_partitions(info: CollectionInfo, names: Sequence[str], flt: Filter | None) -> tuple[int, ...]:
     """Partition ids a search/query reads; ``()`` means every partition.
 
     Without a partition key: the named partitions (partition-not-found if one is unknown).
-    With one: naming partitions is an error, and the filter's pinned key values select
-    the partitions (all of them when the filter does not pin the key).
+    With one: naming partitions is an error, and the already compiled filter ``flt``'s
+    pinned key values select the partitions (all of them when there is no filter or it
+    does not pin the key).
     """
     key = info.schema.partition_key
     if key is None:
         return partition_ids(info, names)
     if names:
         raise errors.invalid_parameter(MANUAL_PARTITIONS)
-    if not expr:
+    if flt is None:
         return ()
-    values = compile_filter(expr, info.schema, params).pinned_values(key.name, exact=False)
+    values = flt.pinned_values(key.name, exact=False)
     if not values:  # not pinned (None), or pinned to nothing ([]): no pruning
         return ()
     keys = np.array(values, dtype=np.int64) if key.dtype.is_integer else np.array(values, dtype=object)

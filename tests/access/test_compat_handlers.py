@@ -119,3 +119,18 @@ def test_auto_id_upsert_deletes_the_given_pks_and_inserts_new_ids(partition_key:
     assert {c[2] for c in deleted} == {delete_part}
     assert sorted(pk for c in inserted for pk in c[3]) == [1000, 1001, 1002]
     assert node.calls.index(deleted[0]) < node.calls.index(inserted[0])  # deletes first
+
+
+@pytest.mark.parametrize(("partition_key", "partition"), [(True, "_default_0"), (False, "nope")])
+def test_auto_id_upsert_rejects_a_bad_partition_before_writing(partition_key: bool, partition: str) -> None:
+    registry = LocalRegistry()
+    node = _Node()
+    registry.set_root(cast(RootCoord, _Root()))
+    registry.add_data_node(cast(DataNode, node))
+    handlers = DmlHandlers()
+    handlers.ctx = ProxyContext(registry)
+    columns = {"id": np.array([1, 2], dtype=np.int64), "vec": np.zeros((2, 2), dtype=np.float32),
+               "tenant": np.array([1, 2], dtype=np.int64)}
+    with pytest.raises(MilvusError):
+        handlers._upsert_auto_id(_auto_id_info(partition_key), columns, partition)
+    assert node.calls == []  # nothing deleted

@@ -16,6 +16,7 @@ from elanus.access.placeholders import decode_queries
 from elanus.cluster.types import CollectionInfo, ConsistencyLevel, PartitionInfo
 from elanus.core import sparse
 from elanus.core.errors import MilvusError
+from elanus.core.expr import compile_filter
 from elanus.core.schema import CollectionSchema, DataType, FieldSchema
 
 SCHEMA = CollectionSchema("c", (
@@ -87,16 +88,22 @@ def test_varchar_keys_use_unmasked_crc32() -> None:
     assert key_slots(info, keys).tolist() == want
 
 
+def _reads(info: CollectionInfo, expr: str, params: dict[str, object] | None = None,
+           names: tuple[str, ...] = ()) -> tuple[int, ...]:
+    return read_partitions(info, names, compile_filter(expr, info.schema, params) if expr else None)
+
+
 def test_read_partitions_prunes_pinned_keys() -> None:
     info = _key_info(5, DataType.VARCHAR)
     slot = lambda k: zlib.crc32(k.encode()) % 5  # noqa: E731
-    ids = read_partitions(info, [], 'k in ["a", "b"] and id > 3', {})
+    ids = _reads(info, 'k in ["a", "b"] and id > 3')
     assert set(ids) == {900 + slot("a"), 900 + slot("b")}
-    assert read_partitions(info, [], "k == {v}", {"v": "zz"}) == (900 + slot("zz"),)
-    assert read_partitions(info, [], 'k == "a" or id > 3', {}) == ()  # not pinned: every partition
-    assert read_partitions(info, [], "", {}) == ()
+    assert _reads(info, "k == {v}", {"v": "zz"}) == (900 + slot("zz"),)
+    assert _reads(info, 'k == "a" or id > 3') == ()  # not pinned: every partition
+    assert _reads(info, "  ") == ()  # a blank filter pins nothing
+    assert _reads(info, "") == ()
     with pytest.raises(MilvusError, match=MANUAL_PARTITIONS):
-        read_partitions(info, ["_default_1"], "", {})
+        _reads(info, "", names=("_default_1",))
     ints = _key_info(4, DataType.INT64)
-    pinned = read_partitions(ints, [], "k in [1, 2, 3]", {})
+    pinned = _reads(ints, "k in [1, 2, 3]")
     assert set(pinned) == {900 + int(s) for s in key_slots(ints, np.array([1, 2, 3]))}

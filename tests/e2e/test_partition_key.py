@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from pymilvus import DataType, MilvusClient, MilvusException
+from pymilvus import AnnSearchRequest, DataType, MilvusClient, MilvusException, RRFRanker
 
 N = 400
 NUM_PARTITIONS = 7  # not a power of two: the crc32 of VarChar keys is used unmasked
@@ -123,7 +123,12 @@ def test_partition_names_rejected_in_key_mode(client: MilvusClient, name: str) -
     with pytest.raises(MilvusException, match=msg):
         client.search(name, [vecs[0].tolist()], limit=3, partition_names=["_default_1"])
     with pytest.raises(MilvusException, match=msg):
+        client.hybrid_search(name, [AnnSearchRequest([vecs[0].tolist()], "v", {}, limit=3)], RRFRanker(),
+                             limit=3, partition_names=["_default_1"])
+    with pytest.raises(MilvusException, match=msg):
         client.insert(name, [{"id": 1, "k": "a", "v": [0.0] * 4}], partition_name="_default_1")
+    with pytest.raises(MilvusException, match=msg):
+        client.upsert(name, [{"id": 1, "k": "a", "v": [0.0] * 4}], partition_name="_default_1")
     with pytest.raises(MilvusException, match=msg):
         client.delete(name, filter="id > 3", partition_name="_default_1")
 
