@@ -15,7 +15,7 @@ from elanus.cluster.registry import Registry
 from elanus.cluster.types import DEFAULT_DB, CollectionInfo, ConsistencyLevel, IndexInfo
 from elanus.core import errors
 from elanus.core.tso import compose, now_ms
-from elanus.storage.meta.base import MetaStore
+from elanus.storage.meta.base import MetaStore, WatchEvent
 
 BOUNDED_STALENESS_MS = 5000  # Milvus common.gracefulTime
 
@@ -56,8 +56,8 @@ class ProxyContext:
             meta.watch_prefix("field-index/", lambda _event: self.invalidate_indexes())
             # Load state and delegator placement (the query coordinator's records): a cached
             # route lives at most one watch delay after a release, a failover or a rebalance.
-            for prefix in (LOADINFO_PREFIX, PLACEMENT_PREFIX):
-                meta.watch_prefix(prefix, lambda _event: self.invalidate_leaders())
+            meta.watch_prefix(LOADINFO_PREFIX, self._on_route_record)
+            meta.watch_prefix(PLACEMENT_PREFIX, self._on_route_record)
 
     # --- cache
     def collection(self, db: str, name: str) -> CollectionInfo:
@@ -83,6 +83,20 @@ class ProxyContext:
                 self._leaders.clear()
             else:
                 self._leaders.pop(collection_id, None)
+
+    def _on_route_record(self, event: WatchEvent) -> None:
+        """Drop the cached route of the collection a load or channel-leader record names.
+
+        Segment placement records (``querycoord-dist/{coll}/segment/...``, one per handoff)
+        do not change routes, so they leave the cache alone."""
+        key = event.kv.key
+        if key.startswith(LOADINFO_PREFIX):
+            coll = key[len(LOADINFO_PREFIX):]
+        else:
+            coll, _, rest = key[len(PLACEMENT_PREFIX):].partition("/")
+            if not rest.startswith("channel/"):
+                return
+        self.invalidate_leaders(int(coll) if coll.isdigit() else None)
 
     def shard_leaders(self, info: CollectionInfo) -> dict[str, int] | None:
         """channel -> delegator node of a loaded collection, or None when it is not loaded.

@@ -98,3 +98,33 @@ def test_a_failed_delegator_call_drops_the_route() -> None:
     calls = reg.qc.calls
     require_loaded(ctx, info, ())
     assert reg.qc.calls > calls  # asked the coordinator again
+
+
+def test_route_records_drop_only_their_collection(tmp_path: Any) -> None:
+    """Load and channel-leader records drop that collection's route; segment records none."""
+    import time
+
+    from elanus.storage import open_meta
+
+    meta = open_meta(str(tmp_path / "meta"))
+    try:
+        ctx = ProxyContext(_Registry(), meta)  # type: ignore[arg-type]
+        ctx._leaders.update({7: {"ch0": 1}, 8: {"ch0": 2}})
+
+        def settled(expected: set[int]) -> bool:
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                if set(ctx._leaders) == expected:
+                    return True
+                time.sleep(0.01)
+            return False
+
+        # Watch events arrive in revision order: once the channel record of 7 has dropped 7,
+        # the earlier segment record of 8 has been seen too, and must have left 8 cached.
+        meta.put(placement.PREFIX + "8/segment/100", b"{}")
+        meta.put(placement.PREFIX + "7/channel/ch0", b"3")
+        assert settled({8})
+        meta.put(loadinfo.PREFIX + "8", b"{}")
+        assert settled(set())
+    finally:
+        meta.close()
